@@ -1,0 +1,30 @@
+"""``python -m sim``: the Hydra app that runs one simulation (or, with ``-m``, a sweep of them)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from sim.compose import CONF_DIR, to_sim_config
+from sim.config import ConfigError
+from sim.run import quiet_mesa, run_simulation, summary_table, write_outputs
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    """Validate the composed configuration, run it, print a summary and write the outputs."""
+    quiet_mesa()
+    try:
+        config = to_sim_config(cfg)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    model = run_simulation(config)
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    paths = write_outputs(model, out_dir)
+    print(summary_table(model.metrics()))
+    print(f"\nOutputs: {paths['metrics'].parent}")

@@ -1,0 +1,32 @@
+"""From Hydra's composed configuration to a validated :class:`~sim.config.SimConfig`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config import SimConfig, validate_config
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+
+def to_sim_config(cfg: DictConfig | dict[str, Any]) -> SimConfig:
+    """Validate a composed Hydra config (Hydra's own ``hydra`` node and experiment metadata are ignored)."""
+    raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    assert isinstance(raw, dict)
+    for key in ("hydra", "experiment"):
+        raw.pop(key, None)
+    return validate_config(raw)
+
+
+def compose_config(overrides: Sequence[str] = ()) -> SimConfig:
+    """Compose ``conf/config.yaml`` with Hydra override strings, outside a Hydra app, and validate it."""
+    if GlobalHydra.instance().is_initialized():
+        return to_sim_config(compose(config_name="config", overrides=list(overrides)))
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return to_sim_config(compose(config_name="config", overrides=list(overrides)))

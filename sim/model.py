@@ -1,0 +1,358 @@
+"""The borough model: a Mesa model whose step is one school day.
+
+Data flows one way: configuration -> borough -> day loop -> outcomes. Per day (DESIGN §4):
+
+1. students' latent state evolves (arrays);
+2. the policing model deploys (who is on site, which routes are patrolled);
+3. incidents happen in school and on the school run, each with its ground truth;
+4. each incident goes through the agents' rules: noticing, the teacher's response, police attendance and the
+   officer's recording decision;
+5. police-initiated activities (presence, lessons, points activities, corridor stops);
+6. the day's outcomes are closed into the ledger and Mesa's DataCollector.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.agents import Officer, OfficerRole, School, Student, Teacher, YouthWorker
+from sim.borough import build_borough
+from sim.config import SimConfig, import_object, validate_config
+from sim.incidents import Incident, IncidentCatalogue, Location
+from sim.outcomes import CONTACT_COUNT, ContactType, Count, Ledger, daily_frame, year_metrics
+from sim.population import StudentPopulation
+from sim.streams import RandomStreams
+
+
+@dataclass(frozen=True)
+class AgentClasses:
+    """The agent classes in use (the configured ones, or analysts' subclasses)."""
+
+    school: type[School]
+    student: type[Student]
+    teacher: type[Teacher]
+    youth_worker: type[YouthWorker]
+    officer: type[Officer]
+
+
+def _seed_from(rng: Any) -> int:
+    """A non-negative integer seed from Mesa's ``rng`` argument (int, Generator, SeedSequence or None)."""
+    if rng is None:
+        return int(np.random.SeedSequence().entropy % (2**63))
+    if isinstance(rng, int | np.integer):
+        if rng < 0:
+            raise ValueError(f"rng (the seed) must be a non-negative integer, got {rng}")
+        return int(rng)
+    return int(np.random.default_rng(rng).integers(2**63 - 1))
+
+
+class BoroughModel(mesa.Model):
+    """A borough's schools for one policing model, stepped one school day at a time.
+
+    Construct it from a validated :class:`~sim.config.SimConfig`, or from keyword parameters (as Mesa's
+    ``batch_run`` does), which are composed with the project's Hydra configs::
+
+        BoroughModel(policing="no_police", borough="small", days=60, rng=3)
+        BoroughModel(policing="hackney_pilot", rng=1, scenario__params__points_budget=40)
+
+    Args:
+        config: a full configuration; when given, the keyword parameters below must not be.
+        policing: name of a scenario config in ``conf/scenario/`` (the policing model).
+        borough: name of a borough config in ``conf/borough/``.
+        days: school days to simulate.
+        overrides: further Hydra override strings, e.g. ``["students.labelling_effect=0.3"]``.
+        rng: the seed (Mesa's convention); overrides ``seed`` in the config.
+        **settings: further settings as ``section__key=value`` (double underscores for dots).
+    """
+
+    def __init__(
+        self,
+        config: SimConfig | Mapping[str, Any] | None = None,
+        *,
+        policing: str | None = None,
+        borough: str | None = None,
+        days: int | None = None,
+        overrides: Sequence[str] = (),
+        rng: Any = None,
+        **settings: Any,
+    ) -> None:
+        if config is None:
+            from sim.compose import compose_config
+
+            words = list(overrides)
+            if policing is not None:
+                words.append(f"scenario={policing}")
+            if borough is not None:
+                words.append(f"borough={borough}")
+            if days is not None:
+                words.append(f"days={days}")
+            words += [f"{key.replace('__', '.')}={value}" for key, value in settings.items()]
+            config = compose_config(words)
+        elif policing or borough or days or overrides or settings:
+            raise TypeError("pass either a config or keyword parameters, not both")
+        if not isinstance(config, SimConfig):
+            config = validate_config(dict(config))
+        if rng is not None:
+            config = config.model_copy(update={"seed": _seed_from(rng)})
+        super().__init__(rng=config.seed)
+        self.config = config
+        self.streams = RandomStreams(config.seed)
+        a = config.agents
+        self.agent_classes = AgentClasses(
+            school=import_object(a.school),
+            student=import_object(a.student),
+            teacher=import_object(a.teacher),
+            youth_worker=import_object(a.youth_worker),
+            officer=import_object(a.officer),
+        )
+
+        self.borough = build_borough(config.borough, self.streams)
+        self.catalogue = IncidentCatalogue(config.incidents)
+        self.population = StudentPopulation(self.borough, config.borough, config.students, self.streams)
+        self.ledger = Ledger(config.days, self.borough.n_schools, self.population.n)
+        self.day = 0  # school days completed
+        self.officers: list[Officer] = []
+        self._students: dict[int, Student] = {}
+        self._create_schools_and_staff()
+        self.response_officer = self.agent_classes.officer(self, OfficerRole.RESPONSE, [])
+        self.intelligence = None  # route intelligence, when the policing model keeps one
+
+        pop = self.population
+        phase = self.borough.school_phase[pop.school]
+        self._street_base = self.catalogue.rate[int(Location.STREET)].sum(axis=1)[phase] * self.borough.route_risk[pop.route]
+        self.risk_today = pop.risk()
+
+        scenario = config.scenario
+        self.policing = import_object(scenario.policing_model)(self, scenario.parsed_params())
+        self.policing.setup()
+
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "day": "day",
+                "incidents": _total(Count.INCIDENTS),
+                "serious_incidents": _total(Count.SERIOUS_INCIDENTS),
+                "police_contacts": lambda m: int(sum(m.ledger.totals[CONTACT_COUNT[t]].sum() for t in ContactType)),
+                "crime_records": _total(Count.CRIME_RECORDS),
+                "unnecessary_crime_records": _total(Count.UNNECESSARY_CRIME_RECORDS),
+                "exclusions": _total(Count.EXCLUSIONS),
+                "unmet_youth_work_referrals": _total(Count.UNMET_YOUTH_WORK_REFERRALS),
+            }
+        )
+        self.running = True
+
+    # --- construction ------------------------------------------------------------------------------------------
+    def _create_schools_and_staff(self) -> None:
+        b, cfg, pop = self.borough, self.config, self.population
+        classes = self.agent_classes
+        slots = np.maximum(
+            1, np.rint(cfg.borough.mental_health_slots_per_1000_pupils * b.school_pupils / 1000.0)
+        ).astype(int)
+        if cfg.borough.mental_health_slots_per_1000_pupils == 0:
+            slots[:] = 0
+        self.schools: list[School] = [
+            classes.school(self, s, int(b.school_phase[s]), int(b.school_pupils[s]), int(b.school_ward[s]), int(slots[s]))
+            for s in range(b.n_schools)
+        ]
+        rng = self.streams.generator("teachers")
+        staff = cfg.staff
+        tolerance = rng.normal(staff.referral_tolerance_mean, staff.referral_tolerance_sd, size=pop.n_classes)
+        self.teachers: list[Teacher] = []
+        for c in range(pop.n_classes):
+            school = self.schools[int(pop.class_school[c])]
+            teacher = classes.teacher(self, c, school, float(tolerance[c]))
+            school.teachers.append(teacher)
+            self.teachers.append(teacher)
+        n_workers = round(cfg.borough.youth_workers_per_1000_pupils * pop.n / 1000.0)
+        if cfg.borough.youth_workers_per_1000_pupils > 0:
+            n_workers = max(1, n_workers)
+        self.youth_workers: list[YouthWorker] = []
+        if n_workers:
+            order = sorted(range(b.n_schools), key=lambda s: (b.school_ward[s], s))
+            # Each worker serves a block of neighbouring schools; with more workers than schools, blocks repeat.
+            blocks = np.array_split(np.array(order), min(n_workers, b.n_schools))
+            for w in range(n_workers):
+                schools = [int(s) for s in blocks[w % len(blocks)]]
+                worker = classes.youth_worker(self, cfg.borough.youth_work_caseload, schools)
+                self.youth_workers.append(worker)
+                for s in schools:
+                    self.schools[s].youth_workers.append(worker)
+
+    # --- the day loop ------------------------------------------------------------------------------------------
+    def step(self) -> None:
+        """One school day."""
+        if self.day >= self.config.days:
+            self.running = False
+            return
+        day = self.day
+        pop = self.population
+        pop.evolve(day, self.streams)
+        risk = pop.risk()
+        need = pop.need()
+        self.risk_today = risk
+        self.policing.start_of_day(day)
+
+        for incident in self.catalogue.draw_day(self, day, Location.SCHOOL, risk, need):
+            self.schools[incident.school].handle_incident(incident)
+            self._close_incident(incident)
+
+        street_multiplier = self.borough.route_risk[pop.route]
+        deterrence = self.policing.street_risk_multiplier()
+        if deterrence is not None:
+            street_multiplier = street_multiplier * deterrence[pop.route]
+        for incident in self.catalogue.draw_day(self, day, Location.STREET, risk, need, street_multiplier):
+            self.handle_street_incident(incident)
+            self._close_incident(incident)
+
+        self.policing.proactive_activities(day)
+        self.policing.end_of_day(day)
+        self.ledger.close_day(day)
+        self.day += 1
+        self.datacollector.collect(self)
+        if self.day >= self.config.days:
+            self.running = False
+
+    def handle_street_incident(self, incident: Incident) -> None:
+        """A school-run incident comes to police through a patrol or a report from the public, or not at all."""
+        officer = self.policing.detects_street_incident(incident)
+        if officer is not None:
+            incident.noticed = True
+            self.police_attend(officer, incident, ContactType.CORRIDOR_STOP, by_patrol=True)
+            return
+        if incident.draw("public_report") < self.catalogue.public_report[incident.severity - 1]:
+            incident.noticed = True
+            self.police_attend(self.response_officer, incident, ContactType.INCIDENT_RESPONSE)
+
+    def _close_incident(self, incident: Incident) -> None:
+        """Count an incident that happened, and whether a serious one got an appropriate response."""
+        g = int(incident.over_policed)
+        ledger, day, school = self.ledger, self.day, incident.school
+        ledger.add(day, school, Count.INCIDENTS, g)
+        if incident.location == Location.STREET:
+            ledger.add(day, school, Count.STREET_INCIDENTS, g)
+        if incident.type.serious:
+            ledger.add(day, school, Count.SERIOUS_INCIDENTS, g)
+            # Appropriate: police know when a criminal-justice response is needed; otherwise someone responded.
+            if incident.known_to_police if incident.cj_appropriate else incident.noticed:
+                ledger.add(day, school, Count.SERIOUS_APPROPRIATE_RESPONSE, g)
+
+    # --- operations the rules use ------------------------------------------------------------------------------
+    def police_attend(
+        self,
+        officer: Officer,
+        incident: Incident,
+        contact: ContactType | None,
+        capacity_shortfall: bool = False,
+        by_patrol: bool = False,
+    ) -> None:
+        """Police learn of an incident: a contact with the child, the officer's recording decision, follow-up."""
+        g = int(incident.over_policed)
+        incident.known_to_police = True
+        self.ledger.add(self.day, incident.school, Count.INCIDENTS_KNOWN_TO_POLICE, g)
+        if contact is not None:
+            self.add_contact(incident.student, contact)
+        if capacity_shortfall:
+            self.ledger.add(self.day, incident.school, Count.CONTACTS_DUE_TO_CAPACITY_SHORTFALL, g)
+        officer.log_hours("incident_response", self.config.police.hours_incident_response, incident.school)
+        if officer.decides_to_record(incident):
+            self.record_crime(incident, officer, by_patrol)
+        self.policing.after_police_contact(officer, incident, incident.recorded)
+
+    def record_crime(self, incident: Incident, officer: Officer, by_patrol: bool = False) -> None:
+        """A crime record: necessary or not by the incident's ground truth; labelling follows."""
+        g = int(incident.over_policed)
+        incident.recorded = True
+        self.ledger.add(self.day, incident.school, Count.CRIME_RECORDS, g)
+        if not incident.cj_appropriate:
+            self.ledger.add(self.day, incident.school, Count.UNNECESSARY_CRIME_RECORDS, g)
+        self.ledger.student_records[incident.student] += 1
+        officer.log_hours("crime_recording", self.config.police.hours_crime_record, incident.school)
+        if self.intelligence is not None and incident.location in (Location.STREET, Location.STOP):
+            self.intelligence.add_record(incident.route, by_patrol)
+        self.student(incident.student).on_crime_record(incident)
+
+    def add_contact(self, student: int, contact: ContactType) -> None:
+        """One police contact with one student."""
+        pop = self.population
+        self.ledger.add(self.day, int(pop.school[student]), CONTACT_COUNT[contact], int(pop.over_policed[student]))
+        self.ledger.student_contacts[student] += 1
+
+    def add_contacts(self, students: np.ndarray, contact: ContactType) -> None:
+        """One police contact with each of many students (an assembly, a lesson, a round of stops)."""
+        if len(students) == 0:
+            return
+        pop = self.population
+        self.ledger.add_many(self.day, pop.school[students], CONTACT_COUNT[contact], pop.over_policed[students])
+        np.add.at(self.ledger.student_contacts, students, 1)
+
+    def deliver_police_lesson(self, students: np.ndarray) -> None:
+        """A police-delivered PSHE lesson: a contact for each student, and its (about zero) effect on behaviour."""
+        self.add_contacts(students, ContactType.LESSON)
+        effect = self.config.students.police_lesson_effect
+        if effect:
+            shift = math.log1p(effect)
+            self.population.base_log_propensity[students] += shift
+
+    def refer_to_youth_work(self, student: int, school_index: int) -> bool:
+        """Refer a student to youth work; True if a worker takes the case (or one is already open)."""
+        pop, day = self.population, self.day
+        g = int(pop.over_policed[student])
+        self.ledger.add(day, school_index, Count.YOUTH_WORK_REFERRALS, g)
+        if pop.youth_work_until[student] > day:
+            return True
+        workers = self.schools[school_index].youth_workers
+        for worker in sorted(workers, key=lambda w: w.open_cases(day)):
+            if worker.accepts(student, day):
+                worker.take_case(student, day)
+                return True
+        self.ledger.add(day, school_index, Count.UNMET_YOUTH_WORK_REFERRALS, g)
+        return False
+
+    # --- look-ups ----------------------------------------------------------------------------------------------
+    def student(self, index: int) -> Student:
+        """The Student agent for one student, made on first use."""
+        agent = self._students.get(index)
+        if agent is None:
+            agent = self.agent_classes.student(self, index)
+            self._students[index] = agent
+        return agent
+
+    def teacher_of(self, student: int) -> Teacher:
+        """The student's class teacher."""
+        return self.teachers[int(self.population.class_id[student])]
+
+    def route_true_rate(self) -> np.ndarray:
+        """Expected school-run incidents per route today: the true pattern of risk the police do not see."""
+        return np.bincount(
+            self.population.route, weights=self._street_base * self.risk_today, minlength=self.borough.n_routes
+        )
+
+    def officer_hours_by_activity(self) -> dict[str, float]:
+        """Officer hours summed over all officers, by activity."""
+        out: dict[str, float] = {}
+        for officer in self.officers:
+            for activity, hours in officer.hours.items():
+                out[activity] = out.get(activity, 0.0) + hours
+        return out
+
+    # --- results -----------------------------------------------------------------------------------------------
+    def metrics(self) -> dict[str, Any]:
+        """School-year outcomes of the days run so far (see :func:`sim.outcomes.year_metrics`)."""
+        return year_metrics(self)
+
+    def daily(self):
+        """The daily ledger as a tidy DataFrame, one row per day per school."""
+        return daily_frame(self)
+
+
+def _total(what: Count):
+    def reporter(model: BoroughModel) -> int:
+        return int(model.ledger.totals[what].sum())
+
+    reporter.__name__ = f"total_{what.name.lower()}"
+    return reporter

@@ -1,0 +1,93 @@
+"""Safer Schools Partnership: an officer based in each secondary school (primaries share one per cluster)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents import Officer, OfficerRole
+from sim.config import Count as CountSetting
+from sim.config import NonNegative, Probability
+from sim.outcomes import ContactType
+from sim.policing.base import PolicingModel, PolicingParams
+
+if TYPE_CHECKING:
+    from sim.agents import School
+
+
+class EmbeddedOfficerParams(PolicingParams):
+    """Parameters of the embedded-officer model."""
+
+    presence_days_share: Probability
+    primary_schools_per_officer: CountSetting  # 0: primaries have no officer
+    presence_contacts_per_day: NonNegative
+    lessons_per_week: NonNegative
+    hours_per_day: NonNegative
+    hours_per_lesson: NonNegative
+
+
+class EmbeddedOfficer(PolicingModel):
+    """Daily presence, officer-delivered PSHE lessons, first responder to incidents in school."""
+
+    Params = EmbeddedOfficerParams
+    params: EmbeddedOfficerParams
+
+    def setup(self) -> None:
+        """One officer per secondary school; primaries grouped into clusters that one officer rotates round."""
+        model = self.model
+        officer_cls = model.agent_classes.officer
+        self.officers: list[Officer] = []
+        phase = model.borough.school_phase
+        for s in np.flatnonzero(phase == 1):
+            self.officers.append(officer_cls(model, OfficerRole.SAFER_SCHOOLS_OFFICER, [int(s)]))
+        per = self.params.primary_schools_per_officer
+        primaries = sorted(np.flatnonzero(phase == 0).tolist(), key=lambda s: (model.borough.school_ward[s], s))
+        if per > 0 and primaries:
+            for block in np.array_split(np.array(primaries), math.ceil(len(primaries) / per)):
+                self.officers.append(officer_cls(model, OfficerRole.SAFER_SCHOOLS_OFFICER, block.tolist()))
+        for officer in self.officers:
+            for s in officer.schools:
+                model.schools[s].link_officer = officer
+        self.on_site: dict[int, Officer] = {}
+
+    def start_of_day(self, day: int) -> None:
+        """Each officer is in school unless abstracted; cluster officers visit one school a day in turn."""
+        streams = self.model.streams
+        self.on_site = {}
+        for i, officer in enumerate(self.officers):
+            officer.hours_today = 0.0
+            if streams.uniform("officer_presence", day, i) < self.params.presence_days_share:
+                self.on_site[officer.schools[day % len(officer.schools)]] = officer
+
+    def officer_on_site(self, school: School) -> Officer | None:
+        """The school's officer, when in school today."""
+        return self.on_site.get(school.index)
+
+    def responder(self, incident) -> Officer:
+        """The officer on site is first responder; otherwise the response team."""
+        return self.on_site.get(incident.school) or self.model.response_officer
+
+    def proactive_activities(self, day: int) -> None:
+        """Presence contacts and PSHE lessons by each officer in school today."""
+        model = self.model
+        pop = model.population
+        rng = model.streams.generator("embedded_officer_activities", day)
+        for school_index, officer in self.on_site.items():
+            students = pop.students_of_school(school_index)
+            k = min(len(students), int(rng.poisson(self.params.presence_contacts_per_day)))
+            if k:
+                w = officer.stop_weights(students)
+                chosen = rng.choice(students, size=k, replace=False, p=w / w.sum())
+                model.add_contacts(chosen, ContactType.PRESENCE)
+            school = model.schools[school_index]
+            for _ in range(int(rng.poisson(self.params.lessons_per_week / 5.0))):
+                teacher = school.teachers[int(rng.integers(len(school.teachers)))]
+                model.deliver_police_lesson(pop.students_of_class(teacher.class_id))
+                officer.log_hours("lesson", self.params.hours_per_lesson, school_index)
+
+    def end_of_day(self, day: int) -> None:
+        """The rest of an on-site officer's day is presence."""
+        for school_index, officer in self.on_site.items():
+            officer.log_hours("presence", max(0.0, self.params.hours_per_day - officer.hours_today), school_index)

@@ -1,0 +1,248 @@
+"""The Hackney pilot (2025): advisors without regular presence, Safer Corridors patrols, a points budget.
+
+1. School-linked officers no longer have a regular presence in schools: they are tactical advisors to staff, whose
+   advice involves no contact with the child.
+2. They use intelligence data to pick routes to and from schools and patrol them (Safer Corridors): stops, and
+   detection of what happens on the routes patrolled. Routes are chosen each day from *recorded* incidents, so the
+   feedback loop of DESIGN §4.6 exists; ``route_selection`` chooses the rule (see :mod:`sim.policing.corridors`).
+3. Each school gets a budget of points per school year (20: Liberty 2025) to spend on police-led activities from a
+   menu. The real price list is not public: the menu and its prices are assumptions.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from sim.agents import Officer, OfficerRole
+from sim.config import NonNegative, Positive, Probability, Settings
+from sim.incidents import SCHOOL_YEAR_DAYS, Location
+from sim.outcomes import ContactType
+from sim.policing.base import PolicingModel, PolicingParams
+from sim.policing.corridors import RouteIntelligence, RouteSelection, total_variation
+
+if TYPE_CHECKING:
+    from sim.config import SimConfig
+    from sim.incidents import Incident
+
+
+class PointsActivity(Settings):
+    """One item of the points menu."""
+
+    cost: Positive = Field(description="Points it costs")
+    reach: Literal["school", "year_group", "class"] = Field(description="Who takes part (each is a police contact)")
+    officer_hours: NonNegative = Field(description="Officer hours it takes")
+    weight: NonNegative = Field(description="Relative preference of schools for it")
+    detects: str | None = Field(default=None, description="Incident type it can uncover (a weapon sweep)")
+    detection_probability: Probability = Field(
+        default=0.0, description="Chance per participant of average risk that it uncovers one"
+    )
+
+
+class HackneyPilotParams(PolicingParams):
+    """Parameters of the Hackney pilot."""
+
+    schools_per_officer: int = Field(ge=1)
+    advise_police_when_needed: Probability
+    advise_police_when_not_needed: Probability
+    points_budget: NonNegative
+    points_menu: dict[str, PointsActivity]
+    patrol_share_of_routes: Probability
+    patrol_hours: NonNegative
+    stops_per_patrol: NonNegative
+    patrol_detection_probability: Probability
+    stop_find_probability: Probability
+    route_selection: RouteSelection
+    historic_records_per_route: NonNegative
+    historic_over_policing_bias: Positive
+    patrol_deterrence: Probability
+
+
+class HackneyPilot(PolicingModel):
+    """Advisors, Safer Corridors and the points budget."""
+
+    Params = HackneyPilotParams
+    params: HackneyPilotParams
+
+    @classmethod
+    def check_config(cls, config: SimConfig, params: HackneyPilotParams) -> None:
+        """Every activity that detects must name an incident type in the catalogue."""
+        for name, item in params.points_menu.items():
+            if item.detects is not None and item.detects not in config.incidents.types:
+                raise ValueError(
+                    f"scenario.params.points_menu.{name}.detects: unknown incident type {item.detects!r}; "
+                    f"allowed: {sorted(config.incidents.types)}"
+                )
+
+    def setup(self) -> None:
+        """Link advisors to schools, seed route intelligence with (biased) history, plan each school's points."""
+        model = self.model
+        self.officers = self.link_officers(OfficerRole.WARD_ADVISOR, self.params.schools_per_officer)
+        borough = model.borough
+        rng = model.streams.generator("route_history")
+        bias = np.where(borough.ward_over_policed[borough.route_ward], self.params.historic_over_policing_bias, 1.0)
+        expected = self.params.historic_records_per_route * borough.route_risk * bias
+        model.intelligence = RouteIntelligence(borough.n_routes, rng.poisson(expected))
+        self.patrolled = np.zeros(borough.n_routes, dtype=bool)
+        self.patrol_history: list[np.ndarray] = []
+        self.true_rate_history: list[np.ndarray] = []
+        self.stops = 0
+        self.stops_with_record = 0
+        self.stops_with_find = 0
+        self._spent = 0.0
+        self.plan = self._plan_points()
+        share = self.params.patrol_share_of_routes
+        self.patrols_per_day = max(1, round(share * borough.n_routes)) if share > 0 else 0
+
+    # --- advisors ----------------------------------------------------------------------------------------------
+    def screen_referral(self, school, teacher, incident) -> bool:
+        """Staff consult the linked advisor first; the advice involves no contact with the child."""
+        p = self.params
+        return self.consult_link_officer(school, incident, p.advise_police_when_needed, p.advise_police_when_not_needed)
+
+    def responder(self, incident: Incident) -> Officer:
+        """The linked officer attends when advice says police are needed; emergencies go to response."""
+        return self.link_officer_or_response(incident)
+
+    # --- Safer Corridors ---------------------------------------------------------------------------------------
+    def start_of_day(self, day: int) -> None:
+        """Choose today's patrolled routes from the route intelligence."""
+        model = self.model
+        true_rate = model.route_true_rate()
+        rng = model.streams.generator("corridor_selection", day)
+        self.patrolled = model.intelligence.select(self.params.route_selection, self.patrols_per_day, rng, true_rate)
+        self.patrol_history.append(self.patrolled)
+        self.true_rate_history.append(true_rate)
+
+    def street_risk_multiplier(self) -> np.ndarray | None:
+        """Deterrence on patrolled routes (none by default: no reliable evidence)."""
+        if self.params.patrol_deterrence == 0:
+            return None
+        return np.where(self.patrolled, 1.0 - self.params.patrol_deterrence, 1.0)
+
+    def patrol_officer(self, route: int) -> Officer:
+        """The officer patrolling a route: the advisor linked to the route's school."""
+        return self.model.schools[int(self.model.borough.route_school[route])].link_officer or self.model.response_officer
+
+    def detects_street_incident(self, incident: Incident) -> Officer | None:
+        """A patrol on the route may see what happens there."""
+        if not self.patrolled[incident.route]:
+            return None
+        if incident.draw("patrol_detection") < self.params.patrol_detection_probability:
+            return self.patrol_officer(incident.route)
+        return None
+
+    def proactive_activities(self, day: int) -> None:
+        """Corridor patrols and their stops; the points-funded activities planned for today."""
+        self._patrol_routes(day)
+        for school_index, activity in self.plan.get(day, ()):
+            self._run_activity(day, school_index, activity)
+
+    def _patrol_routes(self, day: int) -> None:
+        model = self.model
+        pop = model.population
+        catalogue = model.catalogue
+        rng = model.streams.generator("corridor_stops", day)
+        risk = model.risk_today
+        for route in np.flatnonzero(self.patrolled).tolist():
+            officer = self.patrol_officer(route)
+            school = int(model.borough.route_school[route])
+            officer.log_hours("patrol", self.params.patrol_hours, school)
+            students = pop.students_on_route(route)
+            k = min(len(students), int(rng.poisson(self.params.stops_per_patrol)))
+            if k == 0:
+                continue
+            w = officer.stop_weights(students)
+            stopped = rng.choice(students, size=k, replace=False, p=w / w.sum())
+            model.add_contacts(stopped, ContactType.CORRIDOR_STOP)
+            self.stops += k
+            p_find = np.minimum(1.0, self.params.stop_find_probability * risk[stopped])
+            found = stopped[model.streams.uniforms("stop_find", day, stopped) < p_find]
+            for s in found.tolist():
+                type_ = catalogue.type_found_by_stop(model.streams.uniform("stop_find_type", day, s))
+                if type_ is None:
+                    continue
+                self.stops_with_find += 1
+                incident = catalogue.make_incident(model, day, s, type_, Location.STOP)
+                incident.noticed = True
+                model.police_attend(officer, incident, contact=None, by_patrol=True)
+                self.stops_with_record += int(incident.recorded)
+
+    # --- points ------------------------------------------------------------------------------------------------
+    def _plan_points(self) -> dict[int, list[tuple[int, str]]]:
+        """Each school spends its yearly budget on menu items (by preference, while affordable) on random days."""
+        model = self.model
+        menu = self.params.points_menu
+        names = list(menu)
+        cost = np.array([menu[n].cost for n in names])
+        weight = np.array([menu[n].weight for n in names])
+        plan: dict[int, list[tuple[int, str]]] = {}
+        years = math.ceil(model.config.days / SCHOOL_YEAR_DAYS)
+        for school in range(model.borough.n_schools):
+            for year in range(years):
+                rng = model.streams.generator("points_plan", school, year)
+                first = year * SCHOOL_YEAR_DAYS
+                last = min(model.config.days, first + SCHOOL_YEAR_DAYS)
+                remaining = self.params.points_budget
+                while True:
+                    affordable = (cost <= remaining + 1e-9) & (weight > 0)
+                    if not affordable.any():
+                        break
+                    p = np.where(affordable, weight, 0.0)
+                    k = int(rng.choice(len(names), p=p / p.sum()))
+                    remaining -= cost[k]
+                    day = int(rng.integers(first, last))
+                    plan.setdefault(day, []).append((school, names[k]))
+        return plan
+
+    def _run_activity(self, day: int, school_index: int, name: str) -> None:
+        model = self.model
+        item = self.params.points_menu[name]
+        school = model.schools[school_index]
+        officer = school.link_officer or model.response_officer
+        pop = model.population
+        rng = model.streams.generator("points_activity", day, school_index)
+        students = pop.students_of_school(school_index)
+        if item.reach == "year_group":
+            year = int(rng.choice(np.unique(pop.year_group[students])))
+            students = students[pop.year_group[students] == year]
+        elif item.reach == "class":
+            teacher = school.teachers[int(rng.integers(len(school.teachers)))]
+            students = pop.students_of_class(teacher.class_id)
+        self._spent += item.cost
+        officer.log_hours("points_activity", item.officer_hours, school_index)
+        model.add_contacts(students, ContactType.POINTS_ACTIVITY)
+        if item.detects is not None and item.detection_probability > 0:
+            type_ = model.catalogue.by_name[item.detects]
+            p = np.minimum(1.0, item.detection_probability * model.risk_today[students])
+            for s in students[model.streams.uniforms("sweep_find", day, students) < p].tolist():
+                incident = model.catalogue.make_incident(model, day, s, type_, Location.SWEEP)
+                incident.noticed = True
+                model.police_attend(officer, incident, contact=None)
+
+    def points_spent(self) -> float:
+        """Points spent so far, summed over schools."""
+        return self._spent
+
+    def extra_metrics(self) -> dict[str, Any]:
+        """Corridor patrols: stops, finds, no-further-action share, and how far patrols are from true risk."""
+        patrol_days = np.sum(self.patrol_history, axis=0) if self.patrol_history else np.zeros(1)
+        true_rate = np.sum(self.true_rate_history, axis=0) if self.true_rate_history else np.zeros(1)
+        tail = min(20, len(self.patrol_history))
+        tail_tv = (
+            total_variation(np.sum(self.patrol_history[-tail:], axis=0), np.sum(self.true_rate_history[-tail:], axis=0))
+            if tail
+            else None
+        )
+        return {
+            "points_budget_per_school": self.params.points_budget,
+            "corridor_patrols": float(patrol_days.sum()),
+            "corridor_stops": self.stops,
+            "corridor_stops_with_find": self.stops_with_find,
+            "corridor_stops_no_further_action_share": (1 - self.stops_with_record / self.stops) if self.stops else None,
+            "corridor_patrol_risk_tv_distance": total_variation(patrol_days, true_rate),
+            "corridor_patrol_risk_tv_distance_last_20_days": tail_tv,
+        }

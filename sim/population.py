@@ -1,0 +1,146 @@
+"""Students as arrays: who they are and the latent state that changes every school day.
+
+DESIGN §7: the dense daily update of tens of thousands of students is array code held by the model; the rules
+that act on one student at a time (a crime record's labelling effect, a youth-work case) are methods of
+:class:`sim.agents.Student`, which reads and writes these arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.borough import PRIMARY, Borough
+from sim.config import BoroughConfig, StudentsConfig
+from sim.streams import RandomStreams
+
+
+class StudentPopulation:
+    """Every student's attributes and latent state, one array element per student.
+
+    Attributes:
+        school, year_group, class_id, home_ward, route: where the student belongs (class_id is the teacher's id).
+        over_policed: bool, the student is from an over-policed community.
+        base_log_propensity: the level log-propensity drifts back to; moved by labelling and support.
+        log_propensity: today's log-propensity to get into trouble.
+        log_need: wellbeing need (drives wellbeing crises); lowered by mental-health support.
+        engagement: 0 to 1; lowered by crime records and exclusions.
+        youth_work_until, mental_health_until: the day a support case ends (-1: none).
+    """
+
+    def __init__(self, borough: Borough, borough_cfg: BoroughConfig, cfg: StudentsConfig, streams: RandomStreams):
+        self.cfg = cfg
+        rng = streams.generator("students")
+        pupils = borough.school_pupils
+        n = int(pupils.sum())
+        self.n = n
+        self.school = np.repeat(np.arange(borough.n_schools), pupils)
+        phase = borough.school_phase[self.school]
+        years = np.where(phase == PRIMARY, cfg.primary_years, cfg.secondary_years)
+        self.year_group = (rng.random(n) * years).astype(np.int16)
+        self.class_id, self.n_classes, self.class_school = _assign_classes(
+            self.school, self.year_group, phase, borough_cfg
+        )
+
+        k = borough.catchment.shape[1]
+        own_weight = 0.5 if k > 1 else 1.0
+        weights = np.array([own_weight] + [(1 - own_weight) / (k - 1)] * (k - 1)) if k > 1 else np.array([1.0])
+        slot = rng.choice(k, size=n, p=weights)
+        self.home_ward = borough.catchment[self.school, slot]
+        self.route = borough.route_index(self.home_ward, self.school)
+
+        ward_op = borough.ward_over_policed[self.home_ward]
+        p_op = np.where(
+            ward_op,
+            borough_cfg.over_policed_student_share_in_over_policed_wards,
+            borough_cfg.over_policed_student_share_elsewhere,
+        )
+        self.over_policed = rng.random(n) < p_op
+
+        s = cfg.propensity_sigma
+        self.base_log_propensity = rng.normal(-(s**2) / 2, s, size=n) + np.where(
+            self.over_policed, np.log(cfg.over_policed_propensity_ratio), 0.0
+        )
+        self.log_propensity = self.base_log_propensity.copy()
+        s = cfg.need_sigma
+        self.log_need = rng.normal(-(s**2) / 2, s, size=n)
+        self.engagement = np.ones(n)
+        self.youth_work_until = np.full(n, -1, dtype=np.int64)
+        self.mental_health_until = np.full(n, -1, dtype=np.int64)
+        self.youth_work_case_days = borough_cfg.youth_work_case_days
+        self.mental_health_case_days = borough_cfg.mental_health_case_days
+
+        order = np.argsort(self.route, kind="stable")
+        bounds = np.searchsorted(self.route[order], np.arange(borough.n_routes + 1))
+        self._by_route = (order, bounds)
+        bounds = np.searchsorted(self.school, np.arange(borough.n_schools + 1))
+        self._school_bounds = bounds
+        order = np.argsort(self.class_id, kind="stable")
+        self._by_class = (order, np.searchsorted(self.class_id[order], np.arange(self.n_classes + 1)))
+
+    # --- groups ------------------------------------------------------------------------------------------------
+    def students_of_school(self, school: int) -> np.ndarray:
+        """Indices of a school's students (contiguous)."""
+        b = self._school_bounds
+        return np.arange(b[school], b[school + 1])
+
+    def students_on_route(self, route: int) -> np.ndarray:
+        """Indices of the students whose school run is this route."""
+        order, b = self._by_route
+        return order[b[route] : b[route + 1]]
+
+    def students_of_class(self, class_id: int) -> np.ndarray:
+        """Indices of the students taught by one teacher (a class)."""
+        order, b = self._by_class
+        return order[b[class_id] : b[class_id + 1]]
+
+    # --- state -------------------------------------------------------------------------------------------------
+    def risk(self) -> np.ndarray:
+        """Today's incident risk multiplier for every student (propensity, raised by disengagement)."""
+        return np.exp(self.log_propensity) * (1.0 + self.cfg.disengagement_risk * (1.0 - self.engagement))
+
+    def risk_of(self, student: int) -> float:
+        """Today's incident risk multiplier of one student."""
+        return float(
+            np.exp(self.log_propensity[student])
+            * (1.0 + self.cfg.disengagement_risk * (1.0 - self.engagement[student]))
+        )
+
+    def need(self) -> np.ndarray:
+        """Wellbeing need (mean 1) of every student."""
+        return np.exp(self.log_need)
+
+    def evolve(self, day: int, streams: RandomStreams) -> None:
+        """One day of latent change: drift back to baseline with noise, and the effect of support under way."""
+        cfg = self.cfg
+        noise = streams.generator("propensity_drift", day).standard_normal(self.n)
+        in_youth_work = self.youth_work_until > day
+        if in_youth_work.any() and cfg.youth_work_effect > 0:
+            self.base_log_propensity[in_youth_work] += np.log1p(-cfg.youth_work_effect) / self.youth_work_case_days
+        in_mental_health = self.mental_health_until > day
+        if in_mental_health.any() and cfg.mental_health_effect > 0:
+            self.log_need[in_mental_health] += np.log1p(-cfg.mental_health_effect) / self.mental_health_case_days
+        self.log_propensity += cfg.drift_rate * (self.base_log_propensity - self.log_propensity)
+        self.log_propensity += cfg.drift_noise * noise
+
+
+def _assign_classes(
+    school: np.ndarray, year_group: np.ndarray, phase: np.ndarray, cfg: BoroughConfig
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Split each (school, year group) into classes of the configured size; one teacher per class."""
+    class_size = np.where(phase == PRIMARY, cfg.class_size_primary, cfg.class_size_secondary)
+    key = school.astype(np.int64) * 64 + year_group
+    order = np.lexsort((np.arange(len(school)), key))
+    sorted_key = key[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_key)) + 1]
+    rank = np.arange(len(school)) - np.repeat(starts, np.diff(np.r_[starts, len(school)]))
+    group_size = np.diff(np.r_[starts, len(school)])
+    n_classes_in_group = np.maximum(1, np.ceil(group_size / class_size[order][starts]).astype(np.int64))
+    group_of = np.repeat(np.arange(len(starts)), group_size)
+    class_within = (rank * n_classes_in_group[group_of]) // group_size[group_of]
+    first_class = np.r_[0, np.cumsum(n_classes_in_group)[:-1]]
+    class_id = np.empty(len(school), dtype=np.int64)
+    class_id[order] = first_class[group_of] + class_within
+    n_classes = int(n_classes_in_group.sum())
+    class_school = np.empty(n_classes, dtype=np.int64)
+    class_school[class_id] = school
+    return class_id, n_classes, class_school
