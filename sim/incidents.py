@@ -143,6 +143,7 @@ class IncidentCatalogue:
         self.public_report = tuple(cfg.public_report_by_severity)
         weights = np.array([t.found_by_stop_weight for t in self.types])
         self.stop_find_cdf = np.cumsum(weights) / weights.sum() if weights.sum() > 0 else None
+        self._totals_cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray | None]] = {}
 
     def type_found_by_stop(self, u: float) -> IncidentType | None:
         """The possession offence a stop finds, picked by the uniform ``u``; None if the catalogue has none."""
@@ -170,11 +171,12 @@ class IncidentCatalogue:
             place_multiplier: per-student multiplier of the place's rates (route risk, patrol deterrence).
         """
         pop = model.population
-        phase = model.borough.school_phase[pop.school]
+        phase = pop.phase
         rate = self.rate[int(location)]
-        offending_total = rate[:, self.offending].sum(axis=1)[phase]
-        wellbeing_total = rate[:, ~self.offending].sum(axis=1)[phase]
-        total = offending_total * risk + wellbeing_total * need
+        offending_total, wellbeing_total = self._student_totals(pop, location)
+        total = offending_total * risk
+        if wellbeing_total is not None:
+            total += wellbeing_total * need
         if place_multiplier is not None:
             total = total * place_multiplier
         u = model.streams.generator("incident_occurrence", day, int(location)).random(pop.n)
@@ -194,6 +196,18 @@ class IncidentCatalogue:
             Incident(model, day, int(s), types[int(k)], location, bool(t))
             for s, k, t in zip(who.tolist(), kind.tolist(), truth.tolist(), strict=True)
         ]
+
+    def _student_totals(self, pop, location: Location) -> tuple[np.ndarray, np.ndarray | None]:
+        """Each student's total daily offending and wellbeing rates at a place (phase is fixed, so cached)."""
+        key = (id(pop), int(location))
+        cached = self._totals_cache.get(key)
+        if cached is None:
+            rate = self.rate[int(location)]
+            offending = rate[:, self.offending].sum(axis=1)[pop.phase]
+            wellbeing = rate[:, ~self.offending].sum(axis=1)[pop.phase]
+            cached = (offending, wellbeing if wellbeing.any() else None)
+            self._totals_cache[key] = cached
+        return cached
 
     def make_incident(self, model: BoroughModel, day: int, student: int, type_: IncidentType, location: Location):
         """An incident found by police activity (a stop or a sweep), with its ground truth drawn."""

@@ -82,7 +82,9 @@ class Ledger:
 
     def add_many(self, day: int, schools: np.ndarray, what: Count, groups: np.ndarray) -> None:
         """Count one outcome for each (school, group) pair in the arrays."""
-        np.add.at(self.counts[day, :, what, :], (schools, groups.astype(np.int64)), 1)
+        n_schools = self.counts.shape[1]
+        flat = np.bincount(schools * 2 + groups, minlength=2 * n_schools)
+        self.counts[day, :, what, :] += flat.reshape(n_schools, 2).astype(np.int32)
 
     def add_hours(self, day: int, school: int, what: Hours, hours: float) -> None:
         """Add hours of work at a school."""

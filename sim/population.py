@@ -7,11 +7,16 @@ that act on one student at a time (a crime record's labelling effect, a youth-wo
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.borough import PRIMARY, Borough
 from sim.config import BoroughConfig, StudentsConfig
 from sim.streams import RandomStreams
+
+
+_SQRT12 = math.sqrt(12.0)
 
 
 class StudentPopulation:
@@ -35,6 +40,7 @@ class StudentPopulation:
         self.n = n
         self.school = np.repeat(np.arange(borough.n_schools), pupils)
         phase = borough.school_phase[self.school]
+        self.phase = phase
         years = np.where(phase == PRIMARY, cfg.primary_years, cfg.secondary_years)
         self.year_group = (rng.random(n) * years).astype(np.int16)
         self.class_id, self.n_classes, self.class_school = _assign_classes(
@@ -93,6 +99,10 @@ class StudentPopulation:
         order, b = self._by_class
         return order[b[class_id] : b[class_id + 1]]
 
+    def school_bounds(self, schools: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First and one-past-last student index of each school (students are stored school by school)."""
+        return self._school_bounds[schools], self._school_bounds[schools + 1]
+
     # --- state -------------------------------------------------------------------------------------------------
     def risk(self) -> np.ndarray:
         """Today's incident risk multiplier for every student (propensity, raised by disengagement)."""
@@ -112,15 +122,40 @@ class StudentPopulation:
     def evolve(self, day: int, streams: RandomStreams) -> None:
         """One day of latent change: drift back to baseline with noise, and the effect of support under way."""
         cfg = self.cfg
-        noise = streams.generator("propensity_drift", day).standard_normal(self.n)
+        # Daily shocks are uniform with the configured standard deviation (a third of the cost of normal draws);
+        # summed over the days that the drift remembers they are close to normal.
+        noise = streams.generator("propensity_drift", day).random(self.n)
+        noise -= 0.5
+        noise *= _SQRT12
         in_youth_work = self.youth_work_until > day
         if in_youth_work.any() and cfg.youth_work_effect > 0:
             self.base_log_propensity[in_youth_work] += np.log1p(-cfg.youth_work_effect) / self.youth_work_case_days
         in_mental_health = self.mental_health_until > day
         if in_mental_health.any() and cfg.mental_health_effect > 0:
             self.log_need[in_mental_health] += np.log1p(-cfg.mental_health_effect) / self.mental_health_case_days
-        self.log_propensity += cfg.drift_rate * (self.base_log_propensity - self.log_propensity)
-        self.log_propensity += cfg.drift_noise * noise
+        noise *= cfg.drift_noise
+        noise += cfg.drift_rate * (self.base_log_propensity - self.log_propensity)
+        self.log_propensity += noise
+
+
+def sample_within_schools(
+    pop: StudentPopulation, weights: np.ndarray, schools: np.ndarray, k: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw ``k[i]`` students (with replacement) from school ``schools[i]``, each in proportion to ``weights``.
+
+    One vectorised draw for all schools: students are stored school by school, so a school is a slice of the
+    cumulative weights.
+    """
+    k = np.asarray(k, dtype=np.int64)
+    if k.sum() == 0:
+        return np.zeros(0, dtype=np.int64)
+    cum = np.concatenate([[0.0], np.cumsum(weights)])
+    first, last = pop.school_bounds(np.asarray(schools))
+    lo = np.repeat(cum[first], k)
+    hi = np.repeat(cum[last], k)
+    target = lo + rng.random(int(k.sum())) * (hi - lo)
+    picked = np.searchsorted(cum, target, side="right") - 1
+    return np.clip(picked, np.repeat(first, k), np.repeat(last, k) - 1)
 
 
 def _assign_classes(

@@ -60,24 +60,28 @@ class RandomStreams:
             raise ValueError(f"seed must be a non-negative integer, got {seed}")
         self.seed = int(seed)
         self._seed_hash = _splitmix64(self.seed)
+        self._day_keys: dict[tuple[str, int], int] = {}
 
     def generator(self, purpose: str, *keys: int) -> np.random.Generator:
         """A numpy generator for one purpose (and optional integer keys such as the day)."""
         return np.random.default_rng([self.seed, purpose_id(purpose), *(int(k) for k in keys)])
 
-    def _prefix(self, purpose: str) -> int:
-        return _splitmix64(self._seed_hash ^ purpose_id(purpose))
+    def _day_key(self, purpose: str, day: int) -> int:
+        key = self._day_keys.get((purpose, day))
+        if key is None:
+            key = _splitmix64(_splitmix64(self._seed_hash ^ purpose_id(purpose)) ^ (day & _MASK))
+            self._day_keys[(purpose, day)] = key
+        return key
 
     def uniform(self, purpose: str, day: int, student: int, slot: int = 0) -> float:
         """A keyed uniform draw in [0, 1) for one event: the same key always gives the same number."""
-        h = _splitmix64(self._prefix(purpose) ^ (day & _MASK))
-        h = _splitmix64(h ^ (student & _MASK))
+        h = _splitmix64(self._day_key(purpose, day) ^ (student & _MASK))
         h = _splitmix64(h ^ (slot & _MASK))
         return (h >> 11) * _TO_UNIT
 
     def uniforms(self, purpose: str, day: int, students: np.ndarray, slot: int | np.ndarray = 0) -> np.ndarray:
         """Vectorised :meth:`uniform` for many students on one day (identical numbers, element by element)."""
-        h0 = _splitmix64(self._prefix(purpose) ^ (day & _MASK))
+        h0 = self._day_key(purpose, day)
         with np.errstate(over="ignore"):
             h = _splitmix64_array(np.uint64(h0) ^ np.asarray(students, dtype=np.int64).astype(np.uint64))
             h = _splitmix64_array(h ^ np.asarray(slot, dtype=np.int64).astype(np.uint64))

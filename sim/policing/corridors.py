@@ -52,17 +52,17 @@ class RouteIntelligence:
             # ties broken at random so equal routes share patrols
             idx = np.lexsort((rng.random(n), -self.records))[:k]
         elif rule == "proportional":
-            idx = _weighted_without_replacement(self.records + 1e-9, k, rng)
+            idx = weighted_sample(self.records + 1e-9, k, rng)
         elif rule == "exposure_corrected":
             # Gamma posterior of finds per patrol-day, prior centred on the borough-wide mean.
             mean_rate = (self.patrol_finds.sum() + 1.0) / (self.patrol_days.sum() + 1.0)
             shape = self.patrol_finds + 1.0
             rate = self.patrol_days + 1.0 / mean_rate
-            idx = _weighted_without_replacement(shape / rate, k, rng)
+            idx = weighted_sample(shape / rate, k, rng)
         elif rule == "uniform":
             idx = rng.choice(n, size=k, replace=False)
         elif rule == "true_risk":
-            idx = _weighted_without_replacement(true_rate + 1e-12, k, rng)
+            idx = weighted_sample(true_rate + 1e-12, k, rng)
         else:  # pragma: no cover - validated by the config schema
             raise ValueError(f"unknown route selection rule {rule!r}")
         chosen[idx] = True
@@ -70,8 +70,10 @@ class RouteIntelligence:
         return chosen
 
 
-def _weighted_without_replacement(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k distinct indices, each draw proportional to weight (Efraimidis-Spirakis keys)."""
+def weighted_sample(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k distinct indices drawn without replacement, each draw proportional to weight (Efraimidis-Spirakis keys)."""
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
     keys = np.log(rng.random(len(weights))) / weights
     return np.argpartition(-keys, k - 1)[:k]
 

@@ -12,6 +12,7 @@ from sim.config import Count as CountSetting
 from sim.config import NonNegative, Probability
 from sim.outcomes import ContactType
 from sim.policing.base import PolicingModel, PolicingParams
+from sim.population import sample_within_schools
 
 if TYPE_CHECKING:
     from sim.agents import School
@@ -71,19 +72,22 @@ class EmbeddedOfficer(PolicingModel):
 
     def proactive_activities(self, day: int) -> None:
         """Presence contacts and PSHE lessons by each officer in school today."""
+        if not self.on_site:
+            return
         model = self.model
         pop = model.population
         rng = model.streams.generator("embedded_officer_activities", day)
-        for school_index, officer in self.on_site.items():
-            students = pop.students_of_school(school_index)
-            k = min(len(students), int(rng.poisson(self.params.presence_contacts_per_day)))
-            if k:
-                w = officer.stop_weights(students)
-                chosen = rng.choice(students, size=k, replace=False, p=w / w.sum())
-                model.add_contacts(chosen, ContactType.PRESENCE)
-            school = model.schools[school_index]
-            for _ in range(int(rng.poisson(self.params.lessons_per_week / 5.0))):
-                teacher = school.teachers[int(rng.integers(len(school.teachers)))]
+        schools = np.fromiter(self.on_site, dtype=np.int64)
+        # Whom an officer approaches follows the officer's selection rule (same class for every officer).
+        weights = self.officers[0].stop_weights(np.arange(pop.n))
+        k = rng.poisson(self.params.presence_contacts_per_day, size=len(schools))
+        model.add_contacts(sample_within_schools(pop, weights, schools, k, rng), ContactType.PRESENCE)
+        lessons = rng.poisson(self.params.lessons_per_week / 5.0, size=len(schools))
+        for school_index, n_lessons in zip(schools.tolist(), lessons.tolist(), strict=True):
+            teachers = model.schools[school_index].teachers
+            officer = self.on_site[school_index]
+            for _ in range(n_lessons):
+                teacher = teachers[int(rng.integers(len(teachers)))]
                 model.deliver_police_lesson(pop.students_of_class(teacher.class_id))
                 officer.log_hours("lesson", self.params.hours_per_lesson, school_index)
 

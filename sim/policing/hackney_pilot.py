@@ -22,7 +22,7 @@ from sim.config import NonNegative, Positive, Probability, Settings
 from sim.incidents import SCHOOL_YEAR_DAYS, Location
 from sim.outcomes import ContactType
 from sim.policing.base import PolicingModel, PolicingParams
-from sim.policing.corridors import RouteIntelligence, RouteSelection, total_variation
+from sim.policing.corridors import RouteIntelligence, RouteSelection, total_variation, weighted_sample
 
 if TYPE_CHECKING:
     from sim.config import SimConfig
@@ -155,8 +155,7 @@ class HackneyPilot(PolicingModel):
             k = min(len(students), int(rng.poisson(self.params.stops_per_patrol)))
             if k == 0:
                 continue
-            w = officer.stop_weights(students)
-            stopped = rng.choice(students, size=k, replace=False, p=w / w.sum())
+            stopped = students[weighted_sample(officer.stop_weights(students), k, rng)]
             model.add_contacts(stopped, ContactType.CORRIDOR_STOP)
             self.stops += k
             p_find = np.minimum(1.0, self.params.stop_find_probability * risk[stopped])

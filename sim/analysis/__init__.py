@@ -1,0 +1,1 @@
+"""Analysis of sweeps: aggregation, statistics, plots and reports."""

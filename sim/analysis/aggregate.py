@@ -1,0 +1,219 @@
+"""Gather a sweep directory into tidy tables: runs, borough-level days, and a summary with paired differences.
+
+Works on any sweep directory, finished, partial or with failed runs: it reads what the jobs left on disk
+(``metrics.json``, ``daily.parquet``, ``run.json``, ``config.json``, ``error.json``) and reports failed and
+missing runs rather than dropping them silently.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.analysis.stats import summarise
+from sim.sweep import ERROR_FILE, RUN_FILE, SWEEP_FILE
+
+DEFAULT_BASELINE = "no_police"
+ID_COLUMNS = ("run", "scenario", "seed")
+
+
+@dataclass
+class SweepResult:
+    """Everything aggregated from one sweep directory."""
+
+    sweep_dir: Path
+    meta: dict[str, Any]
+    runs: pd.DataFrame
+    daily: pd.DataFrame
+    summary: pd.DataFrame
+    factors: list[str]
+    metrics: list[str]
+    baseline: str | None
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[list[str]] = field(default_factory=list)
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out |= _flatten(v, key + ".")
+        elif isinstance(v, list):
+            out[key] = json.dumps(v)
+        else:
+            out[key] = v
+    return out
+
+
+def parse_override(override: str) -> tuple[str, Any]:
+    """``key=value`` (with an optional +, ++ or ~ prefix) to (key, typed value)."""
+    key, _, value = override.partition("=")
+    key = key.lstrip("+~")
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        parsed = value
+    if isinstance(parsed, dict | list):
+        parsed = value
+    return key, parsed
+
+
+def _run_dirs(sweep_dir: Path) -> list[Path]:
+    return sorted(p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def collect(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[pd.DataFrame], list[dict[str, Any]]]:
+    """Rows of finished runs, their daily frames summed over schools, and the failed runs."""
+    rows, dailies, failed = [], [], []
+    for d in _run_dirs(sweep_dir):
+        run_info = json.loads((d / RUN_FILE).read_text()) if (d / RUN_FILE).exists() else {}
+        overrides = run_info.get("overrides", [])
+        if (d / "metrics.json").exists():
+            metrics = json.loads((d / "metrics.json").read_text())
+            config = json.loads((d / "config.json").read_text()) if (d / "config.json").exists() else {}
+            row: dict[str, Any] = {"run": d.name}
+            row |= _flatten(config)
+            row |= metrics
+            row |= dict(parse_override(o) for o in overrides)
+            row["_overrides"] = json.dumps(overrides)
+            rows.append(row)
+            if (d / "daily.parquet").exists():
+                daily = pd.read_parquet(d / "daily.parquet")
+                numeric = daily.drop(columns=["scenario", "seed", "school", "phase"], errors="ignore")
+                borough_day = numeric.groupby("day", as_index=False).sum()
+                borough_day.insert(0, "run", d.name)
+                dailies.append(borough_day)
+        elif (d / ERROR_FILE).exists():
+            error = json.loads((d / ERROR_FILE).read_text())
+            failed.append({"run": d.name, "overrides": error.get("overrides", overrides), "error": error.get("error")})
+    return rows, dailies, failed
+
+
+def swept_factors(runs: pd.DataFrame) -> list[str]:
+    """Settings given as overrides that take more than one value across runs (seed excluded)."""
+    keys: list[str] = []
+    for overrides in runs["_overrides"]:
+        for o in json.loads(overrides):
+            k, _ = parse_override(o)
+            if k not in keys:
+                keys.append(k)
+    factors = [k for k in keys if k != "seed" and k in runs and runs[k].astype(str).nunique(dropna=False) > 1]
+    if "scenario" in factors:
+        factors.remove("scenario")
+    return ["scenario", *factors]
+
+
+def metric_columns(runs: pd.DataFrame, metrics_keys: list[str]) -> list[str]:
+    """Numeric outcome columns (identifiers and sizes excluded)."""
+    skip = {"seed", "days", "students", "students_over_policed", "schools", "points_budget_per_school"}
+    return [k for k in metrics_keys if k not in skip and k in runs and pd.api.types.is_numeric_dtype(runs[k])]
+
+
+def aggregate(sweep_dir: Path, baseline: str | None = None) -> SweepResult:
+    """Aggregate a sweep directory into :class:`SweepResult` (nothing is written)."""
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise FileNotFoundError(f"no sweep directory at {sweep_dir}")
+    meta = json.loads((sweep_dir / SWEEP_FILE).read_text()) if (sweep_dir / SWEEP_FILE).exists() else {}
+    rows, dailies, failed = collect(sweep_dir)
+    runs = pd.DataFrame(rows)
+    metrics_keys: list[str] = []
+    for d in _run_dirs(sweep_dir):
+        if (d / "metrics.json").exists():
+            for k in json.loads((d / "metrics.json").read_text()):
+                if k not in metrics_keys:
+                    metrics_keys.append(k)
+    if runs.empty:
+        factors: list[str] = ["scenario"]
+        metrics: list[str] = []
+        daily = pd.DataFrame()
+        summary = pd.DataFrame()
+    else:
+        factors = swept_factors(runs)
+        metrics = metric_columns(runs, metrics_keys)
+        runs = runs.sort_values(["run"]).reset_index(drop=True)
+        ordered = [c for c in dict.fromkeys((*ID_COLUMNS, *factors)) if c in runs]
+        runs = runs[ordered + [c for c in runs.columns if c not in ordered]]
+        daily = pd.concat(dailies, ignore_index=True) if dailies else pd.DataFrame()
+        if not daily.empty:
+            keys = runs[list(dict.fromkeys(["run", "seed", *factors]))].drop_duplicates("run")
+            daily = keys.merge(daily, on="run", how="right")
+            daily = daily.sort_values(["run", "day"]).reset_index(drop=True)
+        experiment = meta.get("experiment") or {}
+        if baseline is None:
+            baseline = experiment.get("baseline")
+        scenarios = set(runs["scenario"])
+        if baseline is None and DEFAULT_BASELINE in scenarios and len(scenarios) > 1:
+            baseline = DEFAULT_BASELINE
+        if baseline is not None and baseline not in scenarios:
+            baseline = None
+        summary = summarise(runs, factors, metrics, baseline)
+    missing = []
+    jobs = meta.get("jobs") or []
+    if jobs:
+        done = set(runs["_overrides"].map(lambda s: tuple(sorted(json.loads(s))))) if not runs.empty else set()
+        done |= {tuple(sorted(f["overrides"])) for f in failed}
+        missing = [job for job in jobs if tuple(sorted(job)) not in done]
+    return SweepResult(sweep_dir, meta, runs, daily, summary, factors, metrics, baseline, failed, missing)
+
+
+def write_tables(result: SweepResult) -> dict[str, Path]:
+    """Write runs.parquet, daily.parquet, summary.csv and failed_runs.csv into the sweep directory."""
+    out = result.sweep_dir
+    paths = {}
+    if not result.runs.empty:
+        paths["runs"] = out / "runs.parquet"
+        result.runs.drop(columns=["_overrides"]).to_parquet(paths["runs"], index=False)
+    if not result.daily.empty:
+        paths["daily"] = out / "daily.parquet"
+        result.daily.to_parquet(paths["daily"], index=False)
+    if not result.summary.empty:
+        paths["summary"] = out / "summary.csv"
+        result.summary.to_csv(paths["summary"], index=False)
+    failed_path = out / "failed_runs.csv"
+    if result.failed:
+        pd.DataFrame(
+            [{"run": f["run"], "overrides": " ".join(f["overrides"]), "error": f["error"]} for f in result.failed]
+        ).to_csv(failed_path, index=False)
+        paths["failed"] = failed_path
+    else:
+        failed_path.unlink(missing_ok=True)
+    return paths
+
+
+def aggregate_and_report(sweep_dir: Path, baseline: str | None = None, plots: bool = True) -> SweepResult:
+    """Aggregate, write the tables, the figures and report.md, and print what failed or is missing."""
+    result = aggregate(sweep_dir, baseline)
+    write_tables(result)
+    figures: dict[str, Path] = {}
+    if plots and not result.runs.empty:
+        from sim.analysis.plots import make_plots
+
+        figures = make_plots(result)
+    from sim.analysis.report import write_report
+
+    report = write_report(result, figures)
+    n_ok = len(result.runs)
+    print(f"Aggregated {n_ok} finished run(s) in {result.sweep_dir}")
+    print(f"  report: {report}")
+    if result.failed:
+        print(f"  {len(result.failed)} run(s) FAILED (see failed_runs.csv):")
+        for f in result.failed:
+            print(f"    {' '.join(f['overrides'])}: {f['error']}")
+    if result.missing:
+        print(f"  {len(result.missing)} run(s) missing (not run yet or interrupted): re-run the sweep to resume")
+    return result
+
+
+def seeds_needed(half_width: float, target: float, n: int) -> int | None:
+    """Seeds needed to bring a 95% CI half-width down to ``target`` (CI shrinks as 1/sqrt(n))."""
+    if not np.isfinite(half_width) or half_width <= 0 or target <= 0 or n < 2:
+        return None
+    return int(np.ceil(n * (half_width / target) ** 2))

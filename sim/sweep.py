@@ -1,0 +1,244 @@
+"""Sweeps with Hydra multirun: each job's life cycle, resume, progress, and the end-of-sweep aggregation.
+
+Every job writes into its own directory named after its overrides (``hydra.job.override_dirname``), so a finished
+run is keyed by every setting that was swept. Re-running a sweep into the same directory skips each job whose
+directory already holds ``metrics.json`` for the same configuration: only what is missing runs. A job that fails
+writes ``error.json`` and lets the others go on; the aggregation lists it.
+
+This works with any Hydra launcher (basic, joblib, Ray, submitit): it relies only on the job directories.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config import ConfigError, SimConfig
+
+PROGRESS_FILE = ".progress"
+SWEEP_FILE = "sweep.json"
+RUN_FILE = "run.json"
+ERROR_FILE = "error.json"
+MAX_DIRNAME = 180
+
+
+def run_dirname(override_dirname: str) -> str:
+    """A job's directory name: its overrides, or a hash of them when too long for a file name."""
+    name = override_dirname.replace("/", "_") or "defaults"
+    if len(name) > MAX_DIRNAME:
+        digest = hashlib.sha1(name.encode()).hexdigest()[:16]
+        name = f"{name[:MAX_DIRNAME - 20]}..{digest}"
+    return name
+
+
+if not OmegaConf.has_resolver("sim_run_dir"):
+    OmegaConf.register_new_resolver("sim_run_dir", run_dirname)
+
+
+def config_hash(config: SimConfig) -> str:
+    """A fingerprint of the full, validated configuration of a run."""
+    blob = json.dumps(config.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def run_job(
+    config: SimConfig, out_dir: Path, overrides: list[str], work: Callable[[SimConfig, Path], None]
+) -> str:
+    """One sweep job: skip it if already done with this configuration, else run it and record the outcome.
+
+    Returns:
+        "skipped", "ok" or "failed".
+    """
+    fingerprint = config_hash(config)
+    run_file = out_dir / RUN_FILE
+    status = "ok"
+    if (out_dir / "metrics.json").exists() and run_file.exists():
+        try:
+            previous = json.loads(run_file.read_text())
+        except json.JSONDecodeError:
+            previous = {}
+        if previous.get("config_hash") == fingerprint and previous.get("status") == "ok":
+            _note_progress(out_dir.parent, "skipped")
+            return "skipped"
+    for stale in ("metrics.json", ERROR_FILE):
+        (out_dir / stale).unlink(missing_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    record: dict[str, Any] = {"overrides": overrides, "config_hash": fingerprint, "run_dir": out_dir.name}
+    (out_dir / "config.json").write_text(json.dumps(config.model_dump(mode="json"), indent=1) + "\n")
+    try:
+        work(config, out_dir)
+    except Exception as err:  # one failed run must not lose the others
+        status = "failed"
+        (out_dir / ERROR_FILE).write_text(
+            json.dumps(
+                {"overrides": overrides, "error": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc()},
+                indent=1,
+            )
+            + "\n"
+        )
+        print(f"run {out_dir.name} failed: {type(err).__name__}: {err}", file=sys.stderr)
+    record |= {"status": status, "seconds": round(time.time() - started, 3)}
+    run_file.write_text(json.dumps(record, indent=1) + "\n")
+    _note_progress(out_dir.parent, status)
+    return status
+
+
+def _note_progress(sweep_dir: Path, status: str) -> None:
+    with open(sweep_dir / PROGRESS_FILE, "a") as f:
+        f.write(f"{status}\n")
+
+
+def planned_jobs(config: DictConfig) -> list[list[str]] | None:
+    """The override list of every job the basic sweeper will launch (None for other sweepers)."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    sweeper = config.hydra.sweeper
+    if not str(sweeper.get("_target_", "")).endswith("BasicSweeper"):
+        return None
+    params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
+    arguments = params + list(config.hydra.overrides.task)
+    overrides = OverridesParser.create().parse_overrides(arguments)
+    batches = BasicSweeper.split_arguments(overrides, None)
+    return [list(job) for batch in batches for job in batch]
+
+
+class SweepCallback(Callback):
+    """Checks every job's configuration before any runs, shows progress, and aggregates at the end."""
+
+    def __init__(self, aggregate: bool = True, progress: bool = True) -> None:
+        self.aggregate = aggregate
+        self.progress = progress
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Launchers pickle the Hydra context (callbacks included) to send jobs to workers: leave the thread behind.
+        return {"aggregate": self.aggregate, "progress": self.progress}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Validate each distinct job configuration; write sweep.json; start the progress display."""
+        from hydra import compose
+
+        from sim.compose import to_sim_config
+
+        sweep_dir = Path(config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        jobs = planned_jobs(config)
+        if jobs is not None:
+            seen: set[tuple[str, ...]] = set()
+            for job in jobs:
+                key = tuple(sorted(o for o in job if not o.startswith("seed=")))
+                if key in seen:
+                    continue
+                seen.add(key)
+                try:
+                    to_sim_config(compose(config_name="config", overrides=job))
+                except ConfigError as err:
+                    print(f"error: sweep job with overrides {job}:\n{err}", file=sys.stderr)
+                    sys.exit(2)
+            for job in jobs:
+                for o in job:
+                    if o.startswith("seed="):
+                        value = o.split("=", 1)[1]
+                        if not value.isdigit():
+                            print(f"error: seed must be a non-negative integer, got {value!r}", file=sys.stderr)
+                            sys.exit(2)
+        experiment = OmegaConf.to_container(config.get("experiment") or {}, resolve=True)
+        meta = {
+            "experiment": experiment,
+            "task_overrides": list(config.hydra.overrides.task),
+            "sweeper_params": OmegaConf.to_container(config.hydra.sweeper.get("params") or {}, resolve=True),
+            "jobs": jobs,
+        }
+        (sweep_dir / SWEEP_FILE).write_text(json.dumps(meta, indent=1) + "\n")
+        (sweep_dir / PROGRESS_FILE).unlink(missing_ok=True)
+        if self.progress and jobs:
+            self._thread = threading.Thread(target=self._show_progress, args=(sweep_dir, len(jobs)), daemon=True)
+            self._thread.start()
+
+    def _show_progress(self, sweep_dir: Path, total: int) -> None:
+        from tqdm import tqdm
+
+        progress_file = sweep_dir / PROGRESS_FILE
+        with tqdm(total=total, desc="sweep", unit="run", file=sys.stderr, dynamic_ncols=True) as bar:
+            done = 0
+            while True:
+                stopping = self._stop.wait(0.5)
+                try:
+                    lines = progress_file.read_text().splitlines()
+                except FileNotFoundError:
+                    lines = []
+                if len(lines) > done:
+                    bar.update(len(lines) - done)
+                    done = len(lines)
+                    failed = sum(1 for line in lines if line == "failed")
+                    bar.set_postfix(failed=failed, skipped=sum(1 for line in lines if line == "skipped"))
+                if stopping or done >= total:
+                    break
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Stop the progress display and aggregate the sweep directory."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if not self.aggregate:
+            return
+        from sim.analysis.aggregate import aggregate_and_report
+
+        result = aggregate_and_report(Path(config.hydra.sweep.dir))
+        if result.failed:
+            sys.exit(1)
+
+
+def job_dir_is_multirun() -> bool:
+    """Whether the current Hydra job is part of a multirun."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+def environment_summary() -> dict[str, str]:
+    """Versions and commit for reports."""
+    import importlib.metadata as md
+    import platform
+    import subprocess
+
+    versions = {"python": platform.python_version()}
+    for pkg in ("mesa", "hydra-core", "numpy", "pandas", "seaborn", "pydantic"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            versions[pkg] = "not installed"
+    try:
+        root = Path(__file__).resolve().parent.parent
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+        versions["git_commit"] = (commit + ("-dirty" if dirty else "")) or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        versions["git_commit"] = "unknown"
+    versions["host_cpus"] = str(os.cpu_count())
+    return versions
