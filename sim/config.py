@@ -60,6 +60,9 @@ class BoroughConfig(Settings):
         description="Mental-health support places open at once per 1,000 pupils"
     )
     mental_health_case_days: Annotated[int, Field(ge=1)] = Field(description="School days a mental-health case lasts")
+    support_funding_multiplier: NonNegative = Field(
+        description="Multiplier on youth-work and mental-health capacity (1 = today's provision)"
+    )
 
     @model_validator(mode="after")
     def _has_schools(self) -> BoroughConfig:

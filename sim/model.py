@@ -150,10 +150,10 @@ class BoroughModel(mesa.Model):
     def _create_schools_and_staff(self) -> None:
         b, cfg, pop = self.borough, self.config, self.population
         classes = self.agent_classes
-        slots = np.maximum(
-            1, np.rint(cfg.borough.mental_health_slots_per_1000_pupils * b.school_pupils / 1000.0)
-        ).astype(int)
-        if cfg.borough.mental_health_slots_per_1000_pupils == 0:
+        funding = cfg.borough.support_funding_multiplier
+        mh_per_1000 = cfg.borough.mental_health_slots_per_1000_pupils * funding
+        slots = np.maximum(1, np.rint(mh_per_1000 * b.school_pupils / 1000.0)).astype(int)
+        if mh_per_1000 == 0:
             slots[:] = 0
         self.schools: list[School] = [
             classes.school(self, s, int(b.school_phase[s]), int(b.school_pupils[s]), int(b.school_ward[s]), int(slots[s]))
@@ -168,8 +168,9 @@ class BoroughModel(mesa.Model):
             teacher = classes.teacher(self, c, school, float(tolerance[c]))
             school.teachers.append(teacher)
             self.teachers.append(teacher)
-        n_workers = round(cfg.borough.youth_workers_per_1000_pupils * pop.n / 1000.0)
-        if cfg.borough.youth_workers_per_1000_pupils > 0:
+        yw_per_1000 = cfg.borough.youth_workers_per_1000_pupils * funding
+        n_workers = round(yw_per_1000 * pop.n / 1000.0)
+        if yw_per_1000 > 0:
             n_workers = max(1, n_workers)
         self.youth_workers: list[YouthWorker] = []
         if n_workers:

@@ -133,6 +133,14 @@ class SweepCallback(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Validate each distinct job configuration; write sweep.json; start the progress display."""
+        # Hydra turns exceptions in callbacks into warnings: stop the sweep explicitly instead.
+        try:
+            self._start(config)
+        except Exception as err:
+            print(f"error: could not start the sweep: {type(err).__name__}: {err}", file=sys.stderr)
+            sys.exit(2)
+
+    def _start(self, config: DictConfig) -> None:
         from hydra import compose
 
         from sim.compose import to_sim_config
@@ -159,7 +167,8 @@ class SweepCallback(Callback):
                         if not value.isdigit():
                             print(f"error: seed must be a non-negative integer, got {value!r}", file=sys.stderr)
                             sys.exit(2)
-        experiment = OmegaConf.to_container(config.get("experiment") or {}, resolve=True)
+        experiment_node = config.get("experiment")
+        experiment = OmegaConf.to_container(experiment_node, resolve=True) if experiment_node is not None else {}
         meta = {
             "experiment": experiment,
             "task_overrides": list(config.hydra.overrides.task),
@@ -176,7 +185,15 @@ class SweepCallback(Callback):
         from tqdm import tqdm
 
         progress_file = sweep_dir / PROGRESS_FILE
-        with tqdm(total=total, desc="sweep", unit="run", file=sys.stderr, dynamic_ncols=True) as bar:
+        interactive = sys.stderr.isatty()
+        with tqdm(
+            total=total,
+            desc="sweep",
+            unit="run",
+            file=sys.stderr,
+            dynamic_ncols=True,
+            mininterval=0.5 if interactive else 15.0,
+        ) as bar:
             done = 0
             while True:
                 stopping = self._stop.wait(0.5)
@@ -188,7 +205,7 @@ class SweepCallback(Callback):
                     bar.update(len(lines) - done)
                     done = len(lines)
                     failed = sum(1 for line in lines if line == "failed")
-                    bar.set_postfix(failed=failed, skipped=sum(1 for line in lines if line == "skipped"))
+                    bar.set_postfix(failed=failed, skipped=sum(1 for line in lines if line == "skipped"), refresh=False)
                 if stopping or done >= total:
                     break
 
@@ -201,7 +218,16 @@ class SweepCallback(Callback):
             return
         from sim.analysis.aggregate import aggregate_and_report
 
-        result = aggregate_and_report(Path(config.hydra.sweep.dir))
+        sweep_dir = Path(config.hydra.sweep.dir)
+        try:
+            result = aggregate_and_report(sweep_dir)
+        except Exception as err:
+            print(
+                f"error: aggregating {sweep_dir} failed ({type(err).__name__}: {err}); the runs are intact, "
+                f"retry with: python -m sim.analyze {sweep_dir}",
+                file=sys.stderr,
+            )
+            sys.exit(1)
         if result.failed:
             sys.exit(1)
 
