@@ -159,13 +159,18 @@ class YouthWorker(mesa.Agent):
         super().__init__(model)
         self.caseload = caseload
         self.schools = schools
-        self.case_ends: list[int] = []  # end day of each open case
+        self.cases: dict[int, int] = {}  # student -> end day of the open case
         self.cases_taken = 0
 
     def open_cases(self, day: int) -> int:
         """Cases still open on ``day`` (finished ones are closed)."""
-        self.case_ends = [d for d in self.case_ends if d > day]
-        return len(self.case_ends)
+        if any(end <= day for end in self.cases.values()):
+            self.cases = {s: end for s, end in self.cases.items() if end > day}
+        return len(self.cases)
+
+    def holds_case(self, student: int, day: int) -> bool:
+        """Whether this worker has an open case for the student."""
+        return self.cases.get(student, -1) > day
 
     def accepts(self, student: int, day: int) -> bool:
         """Whether this worker can take the student on (a free place in the caseload)."""
@@ -174,9 +179,18 @@ class YouthWorker(mesa.Agent):
     def take_case(self, student: int, day: int) -> None:
         """Open a case: the student gets youth-work support until it ends."""
         end = day + self.model.population.youth_work_case_days
-        self.case_ends.append(end)
+        self.cases[student] = end
         self.cases_taken += 1
         self.model.population.youth_work_until[student] = end
+
+    def diverts(self, incident: Incident) -> bool:
+        """A youth worker who holds the student's case takes on a non-serious incident instead of police."""
+        return not incident.type.serious and incident.draw("youth_work_diversion") < self.diversion_probability
+
+    @property
+    def diversion_probability(self) -> float:
+        """Probability the worker diverts an incident involving one of their cases."""
+        return self.model.config.staff.youth_work_diversion
 
 
 class Officer(mesa.Agent):
@@ -298,11 +312,18 @@ class School(mesa.Agent):
             self.discipline(incident)
 
     def refer_to_police(self, incident: Incident, teacher: Teacher, capacity_shortfall: bool = False) -> None:
-        """Call police: emergencies go straight through; other calls may first be screened (an advisor's advice)."""
+        """Call police: emergencies go straight through; a student's youth worker may divert the incident first;
+        other calls may be screened (an advisor's advice)."""
         model = self.model
-        if not incident.type.serious and not model.policing.screen_referral(self, teacher, incident):
-            self.discipline(incident)
-            return
+        if not incident.type.serious:
+            worker = model.youth_worker_of(incident.student)
+            if worker is not None and worker.diverts(incident):
+                model.ledger.add(model.day, self.index, Count.YOUTH_WORK_DIVERSIONS, int(incident.over_policed))
+                self.after_offence(incident, police_involved=False)
+                return
+            if not model.policing.screen_referral(self, teacher, incident):
+                self.discipline(incident)
+                return
         officer = model.policing.responder(incident)
         model.police_attend(officer, incident, ContactType.INCIDENT_RESPONSE, capacity_shortfall=capacity_shortfall)
         if incident.type.offending:

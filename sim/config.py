@@ -26,6 +26,10 @@ class ConfigError(ValueError):
     """A configuration that cannot be run, with every offending setting named."""
 
 
+class ScenarioParamsError(ValueError):
+    """Errors in a policing model's own parameters, already formatted one setting per line."""
+
+
 class Settings(BaseModel):
     """Base for every configuration section: unknown keys are errors, values are checked on assignment."""
 
@@ -154,6 +158,9 @@ class StaffConfig(Settings):
     youth_work_referral_propensity: NonNegative = Field(
         description="Propensity above which a teacher refers an offending student to youth work"
     )
+    youth_work_diversion: Probability = Field(
+        description="Probability a student's youth worker takes on a non-serious incident instead of police"
+    )
     escalate_when_no_capacity: Probability = Field(
         description="Probability a teacher calls police when the support a student needs is full"
     )
@@ -221,7 +228,9 @@ class ScenarioConfig(Settings):
         try:
             cls.Params.model_validate(self.params)
         except ValidationError as err:
-            raise ValueError(format_validation_error(err, prefix="scenario.params")) from None
+            raise ScenarioParamsError(
+                format_validation_error(err, prefix="scenario.params", schema=cls.Params)
+            ) from None
         return self
 
     def parsed_params(self) -> Any:
@@ -265,15 +274,40 @@ def import_object(path: str) -> Any:
         raise ValueError(f"module {module_name!r} has no attribute {attr!r}") from None
 
 
-def format_validation_error(err: ValidationError, prefix: str = "") -> str:
+def _allowed_names(schema: type[BaseModel] | None, loc: tuple) -> list[str] | None:
+    """The setting names allowed beside the unknown one at ``loc`` (None if the schema cannot be walked)."""
+    from typing import get_args, get_origin
+
+    node: Any = schema
+    for part in loc[:-1]:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(str(part))
+            if field is None:
+                return None
+            node = field.annotation
+        elif get_origin(node) is dict:
+            node = get_args(node)[1]
+        else:
+            return None
+        while get_origin(node) is Annotated:
+            node = get_args(node)[0]
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return sorted(node.model_fields)
+    return None
+
+
+def format_validation_error(
+    err: ValidationError, prefix: str = "", schema: type[BaseModel] | None = None
+) -> str:
     """Turn a pydantic error into one line per offending setting, named by its dotted path."""
     lines = []
     for e in err.errors():
         loc = ".".join(str(p) for p in (prefix.split(".") if prefix else []) + list(e["loc"]))
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            msg = "unknown setting (check the spelling; allowed settings are listed in docs/parameters.md)"
-            lines.append(f"  {loc}: {msg}")
+            allowed = _allowed_names(schema, tuple(e["loc"]))
+            hint = f"; allowed here: {', '.join(allowed)}" if allowed else ""
+            lines.append(f"  {loc}: unknown setting{hint}")
         elif e["type"] == "missing":
             lines.append(f"  {loc}: required setting is missing")
         else:
@@ -281,6 +315,14 @@ def format_validation_error(err: ValidationError, prefix: str = "") -> str:
             shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
             lines.append(f"  {loc or '<root>'}: {msg}{shown}")
     return "\n".join(lines)
+
+
+def _scenario_params_lines(err: ValidationError) -> str | None:
+    for e in err.errors():
+        ctx = e.get("ctx") or {}
+        if isinstance(ctx.get("error"), ScenarioParamsError):
+            return str(ctx["error"])
+    return None
 
 
 def validate_config(raw: dict[str, Any]) -> SimConfig:
@@ -292,7 +334,8 @@ def validate_config(raw: dict[str, Any]) -> SimConfig:
     try:
         config = SimConfig.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError("Invalid configuration:\n" + format_validation_error(err)) from None
+        lines = _scenario_params_lines(err) or format_validation_error(err, schema=SimConfig)
+        raise ConfigError("Invalid configuration:\n" + lines) from None
     try:
         import_object(config.scenario.policing_model).check_config(config, config.scenario.parsed_params())
     except ValueError as err:

@@ -255,6 +255,8 @@ class BoroughModel(mesa.Model):
         g = int(incident.over_policed)
         incident.known_to_police = True
         self.ledger.add(self.day, incident.school, Count.INCIDENTS_KNOWN_TO_POLICE, g)
+        if incident.location in (Location.STOP, Location.SWEEP):
+            self.ledger.add(self.day, incident.school, Count.INCIDENTS_FOUND_BY_POLICE_SEARCH, g)
         if contact is not None:
             self.add_contact(incident.student, contact)
         if capacity_shortfall:
@@ -272,6 +274,8 @@ class BoroughModel(mesa.Model):
         if not incident.cj_appropriate:
             self.ledger.add(self.day, incident.school, Count.UNNECESSARY_CRIME_RECORDS, g)
         self.ledger.student_records[incident.student] += 1
+        if not incident.cj_appropriate:
+            self.ledger.student_unnecessary_records[incident.student] += 1
         officer.log_hours("crime_recording", self.config.police.hours_crime_record, incident.school)
         if self.intelligence is not None and incident.location in (Location.STREET, Location.STOP):
             self.intelligence.add_record(incident.route, by_patrol)
@@ -282,6 +286,7 @@ class BoroughModel(mesa.Model):
         pop = self.population
         self.ledger.add(self.day, int(pop.school[student]), CONTACT_COUNT[contact], int(pop.over_policed[student]))
         self.ledger.student_contacts[student] += 1
+        self.ledger.student_contacts_by_type[student, contact] += 1
 
     def add_contacts(self, students: np.ndarray, contact: ContactType) -> None:
         """One police contact with each of many students (an assembly, a lesson, a round of stops)."""
@@ -290,6 +295,7 @@ class BoroughModel(mesa.Model):
         pop = self.population
         self.ledger.add_many(self.day, pop.school[students], CONTACT_COUNT[contact], pop.over_policed[students])
         np.add.at(self.ledger.student_contacts, students, 1)
+        np.add.at(self.ledger.student_contacts_by_type[:, contact], students, 1)
 
     def deliver_police_lesson(self, students: np.ndarray) -> None:
         """A police-delivered PSHE lesson: a contact for each student, and its (about zero) effect on behaviour."""
@@ -306,13 +312,21 @@ class BoroughModel(mesa.Model):
         self.ledger.add(day, school_index, Count.YOUTH_WORK_REFERRALS, g)
         if pop.youth_work_until[student] > day:
             return True
-        workers = self.schools[school_index].youth_workers
-        for worker in sorted(workers, key=lambda w: w.open_cases(day)):
+        for worker in sorted(self.schools[school_index].youth_workers, key=lambda w: w.open_cases(day)):
             if worker.accepts(student, day):
                 worker.take_case(student, day)
                 return True
         self.ledger.add(day, school_index, Count.UNMET_YOUTH_WORK_REFERRALS, g)
         return False
+
+    def youth_worker_of(self, student: int) -> YouthWorker | None:
+        """The youth worker holding an open case for this student, if any."""
+        if self.population.youth_work_until[student] <= self.day:
+            return None
+        for worker in self.schools[int(self.population.school[student])].youth_workers:
+            if worker.holds_case(student, self.day):
+                return worker
+        return None
 
     # --- look-ups ----------------------------------------------------------------------------------------------
     def student(self, index: int) -> Student:

@@ -52,6 +52,8 @@ class Count(IntEnum):
     ADVISOR_CONSULTATIONS = 16
     CONTACTS_DUE_TO_CAPACITY_SHORTFALL = 17
     STREET_INCIDENTS = 18
+    YOUTH_WORK_DIVERSIONS = 19
+    INCIDENTS_FOUND_BY_POLICE_SEARCH = 20
 
 
 class Hours(IntEnum):
@@ -73,7 +75,9 @@ class Ledger:
         self.counts = np.zeros((days, n_schools, len(Count), 2), dtype=np.int32)
         self.hours = np.zeros((days, n_schools, len(Hours)))
         self.student_contacts = np.zeros(n_students, dtype=np.int32)
+        self.student_contacts_by_type = np.zeros((n_students, len(ContactType)), dtype=np.int32)
         self.student_records = np.zeros(n_students, dtype=np.int32)
+        self.student_unnecessary_records = np.zeros(n_students, dtype=np.int32)
         self.totals = np.zeros((len(Count), 2), dtype=np.int64)  # up to the last finished day
 
     def add(self, day: int, school: int, what: Count, group: int, n: int = 1) -> None:
@@ -119,14 +123,14 @@ def year_metrics(model: BoroughModel) -> dict[str, Any]:
 
     Rates are scaled to a 190-day school year when fewer (or more) days were simulated.
     """
-    days_run = max(model.day, 1)
+    days_run = model.day
     ledger = model.ledger
     c = ledger.counts[:days_run].sum(axis=(0, 1)).astype(float)  # (Count, group)
     hours = ledger.hours[:days_run].sum(axis=(0, 1))
     pop = model.population
     n_group = np.array([(~pop.over_policed).sum(), pop.over_policed.sum()])
     n = int(pop.n)
-    scale = SCHOOL_YEAR_DAYS / days_run
+    scale = SCHOOL_YEAR_DAYS / days_run if days_run else float("nan")  # no day run: rates are undefined (null)
 
     def total(what: Count) -> float:
         return float(c[what].sum())
@@ -187,6 +191,9 @@ def year_metrics(model: BoroughModel) -> dict[str, Any]:
         "rri_exclusions": _ratio(exclusions_op, exclusions_other),
         "serious_incidents_appropriate_response": total(Count.SERIOUS_APPROPRIATE_RESPONSE),
         "serious_incidents_appropriate_response_share": _ratio(total(Count.SERIOUS_APPROPRIATE_RESPONSE), serious),
+        "incidents_found_by_police_search": total(Count.INCIDENTS_FOUND_BY_POLICE_SEARCH),
+        "students_with_crime_record_share": float((ledger.student_records > 0).mean()) if n else None,
+        "youth_work_diversions": total(Count.YOUTH_WORK_DIVERSIONS),
         "youth_work_referrals": total(Count.YOUTH_WORK_REFERRALS),
         "unmet_youth_work_referrals": total(Count.UNMET_YOUTH_WORK_REFERRALS),
         "mental_health_referrals": total(Count.MENTAL_HEALTH_REFERRALS),

@@ -100,6 +100,13 @@ def _note_progress(sweep_dir: Path, status: str) -> None:
         f.write(f"{status}\n")
 
 
+def _plain(node: Any) -> Any:
+    """A config node as plain Python ({} for a missing node)."""
+    if node is None:
+        return {}
+    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+
+
 def planned_jobs(config: DictConfig) -> list[list[str]] | None:
     """The override list of every job the basic sweeper will launch (None for other sweepers)."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -167,12 +174,11 @@ class SweepCallback(Callback):
                         if not value.isdigit():
                             print(f"error: seed must be a non-negative integer, got {value!r}", file=sys.stderr)
                             sys.exit(2)
-        experiment_node = config.get("experiment")
-        experiment = OmegaConf.to_container(experiment_node, resolve=True) if experiment_node is not None else {}
+        experiment = _plain(config.get("experiment"))
         meta = {
             "experiment": experiment,
             "task_overrides": list(config.hydra.overrides.task),
-            "sweeper_params": OmegaConf.to_container(config.hydra.sweeper.get("params") or {}, resolve=True),
+            "sweeper_params": _plain(config.hydra.sweeper.get("params")),
             "jobs": jobs,
         }
         (sweep_dir / SWEEP_FILE).write_text(json.dumps(meta, indent=1) + "\n")

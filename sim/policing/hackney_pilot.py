@@ -138,8 +138,8 @@ class HackneyPilot(PolicingModel):
     def proactive_activities(self, day: int) -> None:
         """Corridor patrols and their stops; the points-funded activities planned for today."""
         self._patrol_routes(day)
-        for school_index, activity in self.plan.get(day, ()):
-            self._run_activity(day, school_index, activity)
+        for occurrence, (school_index, activity) in enumerate(self.plan.get(day, ())):
+            self._run_activity(day, school_index, activity, occurrence)
 
     def _patrol_routes(self, day: int) -> None:
         model = self.model
@@ -172,7 +172,10 @@ class HackneyPilot(PolicingModel):
 
     # --- points ------------------------------------------------------------------------------------------------
     def _plan_points(self) -> dict[int, list[tuple[int, str]]]:
-        """Each school spends its yearly budget on menu items (by preference, while affordable) on random days."""
+        """Each school spends its yearly budget on menu items (by preference, while affordable) on random days.
+
+        A run shorter than a school year (or a last, partial year) gets the budget pro rata.
+        """
         model = self.model
         menu = self.params.points_menu
         names = list(menu)
@@ -185,7 +188,7 @@ class HackneyPilot(PolicingModel):
                 rng = model.streams.generator("points_plan", school, year)
                 first = year * SCHOOL_YEAR_DAYS
                 last = min(model.config.days, first + SCHOOL_YEAR_DAYS)
-                remaining = self.params.points_budget
+                remaining = self.params.points_budget * (last - first) / SCHOOL_YEAR_DAYS
                 while True:
                     affordable = (cost <= remaining + 1e-9) & (weight > 0)
                     if not affordable.any():
@@ -197,13 +200,13 @@ class HackneyPilot(PolicingModel):
                     plan.setdefault(day, []).append((school, names[k]))
         return plan
 
-    def _run_activity(self, day: int, school_index: int, name: str) -> None:
+    def _run_activity(self, day: int, school_index: int, name: str, occurrence: int) -> None:
         model = self.model
         item = self.params.points_menu[name]
         school = model.schools[school_index]
         officer = school.link_officer or model.response_officer
         pop = model.population
-        rng = model.streams.generator("points_activity", day, school_index)
+        rng = model.streams.generator("points_activity", day, school_index, occurrence)
         students = pop.students_of_school(school_index)
         if item.reach == "year_group":
             year = int(rng.choice(np.unique(pop.year_group[students])))
@@ -217,7 +220,8 @@ class HackneyPilot(PolicingModel):
         if item.detects is not None and item.detection_probability > 0:
             type_ = model.catalogue.by_name[item.detects]
             p = np.minimum(1.0, item.detection_probability * model.risk_today[students])
-            for s in students[model.streams.uniforms("sweep_find", day, students) < p].tolist():
+            u = model.streams.uniforms("sweep_find", day, students, slot=occurrence)
+            for s in students[u < p].tolist():
                 incident = model.catalogue.make_incident(model, day, s, type_, Location.SWEEP)
                 incident.noticed = True
                 model.police_attend(officer, incident, contact=None)

@@ -9,6 +9,8 @@ non-indictable incident on its premises.
 from __future__ import annotations
 
 from sim.agents import OfficerRole
+from pydantic import Field
+
 from sim.config import Probability
 from sim.policing.base import PolicingModel, PolicingParams
 
@@ -16,7 +18,7 @@ from sim.policing.base import PolicingModel, PolicingParams
 class SupportivePolicingParams(PolicingParams):
     """Parameters of the supportive-policing model."""
 
-    schools_per_officer: int
+    schools_per_officer: int = Field(ge=1)
     advise_police_when_needed: Probability
     advise_police_when_not_needed: Probability
     schools_protocol_use: Probability
@@ -31,7 +33,7 @@ class SupportivePolicing(PolicingModel):
 
     def setup(self) -> None:
         """One linked officer per block of schools."""
-        self.officers = self.link_officers(OfficerRole.WARD_ADVISOR, max(1, self.params.schools_per_officer))
+        self.officers = self.link_officers(OfficerRole.WARD_ADVISOR, self.params.schools_per_officer)
 
     @property
     def schools_protocol_use(self) -> float:

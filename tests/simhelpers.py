@@ -1,0 +1,30 @@
+"""Helpers shared by the test modules (small boroughs, few days)."""
+
+from __future__ import annotations
+
+from sim.compose import compose_config
+from sim.model import BoroughModel
+
+SCENARIOS = ("no_police", "embedded_officer", "hackney_pilot", "supportive_policing")
+
+# Settings under which no policy can change a student's behaviour: every scenario must then see the same incidents.
+BEHAVIOUR_NEUTRAL = (
+    "students.labelling_effect=0",
+    "students.labelling_engagement_loss=0",
+    "students.exclusion_engagement_loss=0",
+    "students.youth_work_effect=0",
+    "students.mental_health_effect=0",
+    "students.police_lesson_effect=0",
+)
+
+
+def small_config(scenario: str, days: int = 30, seed: int = 0, *overrides: str):
+    """A validated config for the small borough."""
+    return compose_config([f"scenario={scenario}", "borough=small", f"days={days}", f"seed={seed}", *overrides])
+
+
+def run_small(scenario: str, days: int = 30, seed: int = 0, *overrides: str) -> BoroughModel:
+    """Build and run a small-borough model for ``days`` school days."""
+    model = BoroughModel(small_config(scenario, days, seed, *overrides))
+    model.run_for(days)
+    return model

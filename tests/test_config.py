@@ -1,0 +1,216 @@
+"""Configuration: every shipped config composes; bad input is refused with the setting named."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra.errors import HydraException, MissingConfigException
+from simhelpers import SCENARIOS
+
+from sim.compose import CONF_DIR, compose_config
+from sim.config import ConfigError, SimConfig, import_object, validate_config
+from sim.policing.base import PolicingModel
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_FILES = sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
+BOROUGH_FILES = sorted(p.stem for p in (CONF_DIR / "borough").glob("*.yaml"))
+
+
+def test_the_four_design_scenarios_ship_as_yaml():
+    assert set(SCENARIOS) <= set(SCENARIO_FILES)
+    assert {"hackney", "small", "london"} <= set(BOROUGH_FILES)
+
+
+@pytest.mark.parametrize("scenario", SCENARIO_FILES)
+def test_every_scenario_yaml_composes_and_validates(scenario):
+    cfg = compose_config([f"scenario={scenario}"])
+    assert isinstance(cfg, SimConfig)
+    assert cfg.scenario.name == scenario
+    cls = import_object(cfg.scenario.policing_model)
+    assert issubclass(cls, PolicingModel)
+    assert isinstance(cfg.scenario.parsed_params(), cls.Params)
+
+
+@pytest.mark.parametrize("borough", BOROUGH_FILES)
+def test_every_borough_yaml_composes_and_validates(borough):
+    cfg = compose_config([f"borough={borough}"])
+    assert cfg.borough.name == borough
+
+
+def test_defaults_match_the_design_brief():
+    cfg = compose_config([])
+    assert cfg.days == 190  # School Day and School Year Regulations
+    assert cfg.scenario.name == "hackney_pilot"
+    assert (cfg.borough.primary_schools, cfg.borough.secondary_schools) == (58, 15)  # Hackney JSNA
+    assert cfg.scenario.params["points_budget"] == 20  # Liberty 2025
+    assert cfg.borough.class_size_primary == 26.6 and cfg.borough.class_size_secondary == 22.4
+    assert cfg.students.police_lesson_effect == 0.0
+
+
+def test_validated_config_round_trips_through_validate_config():
+    cfg = compose_config(["scenario=embedded_officer", "borough=small"])
+    again = validate_config(cfg.model_dump())
+    assert again == cfg
+
+
+def _error(overrides: list[str]) -> str:
+    with pytest.raises(ConfigError) as info:
+        compose_config(overrides)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("override", "setting", "allowed"),
+    [
+        ("staff.escalate_when_no_capacity=1.5", "staff.escalate_when_no_capacity", "less than or equal to 1"),
+        ("police.schools_protocol_use=-0.1", "police.schools_protocol_use", "greater than or equal to 0"),
+        ("borough.youth_work_caseload=-1", "borough.youth_work_caseload", "greater than or equal to 0"),
+        ("days=abc", "days", "integer"),
+        ("days=0", "days", "greater than or equal to 1"),
+        ("seed=-3", "seed", "greater than or equal to 0"),
+        ("output.daily=maybe", "output.daily", "boolean"),
+        ("incidents.staff_notice_by_severity=[0.1,0.2]", "incidents.staff_notice_by_severity", "5"),
+        ("incidents.types.weapon_possession.severity=7", "incidents.types.weapon_possession.severity", "5"),
+    ],
+)
+def test_bad_value_names_the_setting_and_what_is_allowed(override, setting, allowed):
+    message = _error([override])
+    assert f"{setting}:" in message
+    assert allowed in message
+
+
+def test_every_bad_setting_is_reported_at_once():
+    message = _error(["staff.escalate_when_no_capacity=1.5", "borough.youth_work_caseload=-1"])
+    assert "staff.escalate_when_no_capacity" in message
+    assert "borough.youth_work_caseload" in message
+
+
+def test_unknown_key_is_an_unknown_setting():
+    message = _error(["+students.foo=1"])
+    assert "students.foo" in message
+    assert "unknown setting" in message
+
+
+def test_unknown_top_level_key_is_refused():
+    message = _error(["+colour=blue"])
+    assert "colour" in message and "unknown setting" in message
+
+
+def test_unknown_scenario_lists_the_available_ones():
+    with pytest.raises((MissingConfigException, HydraException)) as info:
+        compose_config(["scenario=bogus"])
+    message = str(info.value)
+    assert "bogus" in message
+    for name in SCENARIOS:
+        assert name in message
+
+
+@pytest.mark.parametrize("scenario", SCENARIO_FILES)
+def test_unknown_scenario_param_is_refused_for_every_scenario(scenario):
+    message = _error([f"scenario={scenario}", "+scenario.params.bogus=1"])
+    assert "scenario.params.bogus" in message
+    assert "unknown setting" in message
+
+
+def test_bad_scenario_param_value_names_it():
+    message = _error(["scenario=hackney_pilot", "scenario.params.patrol_share_of_routes=2"])
+    assert "scenario.params.patrol_share_of_routes" in message
+
+
+def test_bad_route_selection_rule_names_the_allowed_rules():
+    message = _error(["scenario=hackney_pilot", "scenario.params.route_selection=psychic"])
+    assert "scenario.params.route_selection" in message
+    assert "exposure_corrected" in message
+
+
+def test_points_menu_with_unknown_incident_type_is_refused():
+    message = _error(["scenario=hackney_pilot", "scenario.params.points_menu.weapon_sweep.detects=knife_crime"])
+    assert "scenario.params.points_menu.weapon_sweep.detects" in message
+    assert "knife_crime" in message
+    assert "weapon_possession" in message  # the allowed types are listed
+
+
+def test_points_menu_item_with_bad_cost_is_refused():
+    message = _error(["scenario=hackney_pilot", "scenario.params.points_menu.assembly.cost=0"])
+    assert "scenario.params.points_menu.assembly.cost" in message
+
+
+@pytest.mark.parametrize(
+    ("path", "hint"),
+    [
+        ("sim.agents.NoSuchTeacher", "NoSuchTeacher"),
+        ("no_such_module.Teacher", "no_such_module"),
+        ("Teacher", "import path"),
+    ],
+)
+def test_agent_class_that_cannot_be_imported_is_refused(path, hint):
+    message = _error([f"agents.teacher={path}"])
+    assert "agents.teacher" in message
+    assert hint in message
+
+
+def test_policing_model_that_is_not_a_policing_model_is_refused():
+    message = _error(["scenario.policing_model=sim.agents.Teacher"])
+    assert "scenario" in message
+    assert "PolicingModel" in message
+
+
+def test_wellbeing_incident_cannot_be_recordable():
+    message = _error(["incidents.types.wellbeing_crisis.recordable=true"])
+    assert "incidents.types.wellbeing_crisis" in message
+
+
+def test_inconsistent_borough_is_refused():
+    message = _error(["borough=small", "borough.catchment_wards=10"])
+    assert "catchment_wards" in message
+    message = _error(["borough=small", "borough.primary_schools=0", "borough.secondary_schools=0"])
+    assert "at least one school" in message
+
+
+def test_validate_config_refuses_a_missing_section():
+    raw = compose_config(["borough=small"]).model_dump()
+    del raw["police"]
+    with pytest.raises(ConfigError, match=r"police: required setting is missing"):
+        validate_config(raw)
+
+
+def test_config_is_checked_on_assignment():
+    cfg = compose_config(["borough=small"])
+    with pytest.raises(ValueError):
+        cfg.staff.escalate_when_no_capacity = 1.5
+
+
+def test_cli_with_bad_value_exits_2_names_the_setting_and_writes_nothing(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "scenario=no_police",
+            "borough=small",
+            "days=5",
+            "staff.escalate_when_no_capacity=1.5",
+            f"hydra.run.dir={out}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "staff.escalate_when_no_capacity" in proc.stderr
+    assert "1.5" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (out / "metrics.json").exists()
+    assert not (out / "daily.parquet").exists()
+    assert not list(out.glob("*.tmp"))
+
+
+def test_json_dump_of_config_is_possible():
+    # Configs are saved next to results; every value must be JSON-serialisable.
+    json.dumps(compose_config(["scenario=hackney_pilot", "borough=small"]).model_dump(), allow_nan=False)
