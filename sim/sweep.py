@@ -180,6 +180,8 @@ class SweepCallback(Callback):
             "task_overrides": list(config.hydra.overrides.task),
             "sweeper_params": _plain(config.hydra.sweeper.get("params")),
             "jobs": jobs,
+            "environment": environment_summary(),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         }
         (sweep_dir / SWEEP_FILE).write_text(json.dumps(meta, indent=1) + "\n")
         (sweep_dir / PROGRESS_FILE).unlink(missing_ok=True)
