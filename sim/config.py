@@ -206,8 +206,19 @@ class AgentsConfig(Settings):
 
     @field_validator("*")
     @classmethod
-    def _importable(cls, v: str) -> str:
-        import_object(v)
+    def _importable(cls, v: str, info: Any) -> str:
+        import sim.agents
+
+        base = {
+            "school": sim.agents.School,
+            "student": sim.agents.Student,
+            "teacher": sim.agents.Teacher,
+            "youth_worker": sim.agents.YouthWorker,
+            "officer": sim.agents.Officer,
+        }[info.field_name]
+        obj = import_object(v)
+        if not (isinstance(obj, type) and issubclass(obj, base)):
+            raise ValueError(f"{v!r} is not {base.__module__}.{base.__name__} or a subclass of it")
         return v
 
 

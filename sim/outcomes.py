@@ -132,10 +132,10 @@ def year_metrics(model: BoroughModel) -> dict[str, Any]:
     n = int(pop.n)
     scale = SCHOOL_YEAR_DAYS / days_run if days_run else float("nan")  # no day run: rates are undefined (null)
 
-    def total(what: Count) -> float:
-        return float(c[what].sum())
+    def total(what: Count) -> int:
+        return int(c[what].sum())
 
-    contacts_by_type = {t: total(CONTACT_COUNT[t]) for t in ContactType}
+    contacts_by_type = {t: total(CONTACT_COUNT[t]) for t in ContactType}  # counts are integers
     contacts = sum(contacts_by_type.values())
     contacts_group = sum(c[CONTACT_COUNT[t]] for t in ContactType)
     records = total(Count.CRIME_RECORDS)

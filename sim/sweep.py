@@ -163,7 +163,7 @@ class SweepCallback(Callback):
                     continue
                 seen.add(key)
                 try:
-                    to_sim_config(compose(config_name="config", overrides=job))
+                    to_sim_config(compose(config_name=config.hydra.job.config_name, overrides=job))
                 except ConfigError as err:
                     print(f"error: sweep job with overrides {job}:\n{err}", file=sys.stderr)
                     sys.exit(2)
