@@ -88,8 +88,9 @@ class Student(mesa.Agent):
         cfg = self.model.config.students
         pop = self.model.population
         shift = math.log1p(cfg.labelling_effect)
-        pop.base_log_propensity[self.index] += shift
-        pop.log_propensity[self.index] += shift
+        ceiling = pop.log_max_propensity
+        pop.base_log_propensity[self.index] = min(ceiling, pop.base_log_propensity[self.index] + shift)
+        pop.log_propensity[self.index] = min(ceiling, pop.log_propensity[self.index] + shift)
         pop.engagement[self.index] = max(0.0, pop.engagement[self.index] - cfg.labelling_engagement_loss)
 
     def on_exclusion(self, incident: Incident) -> None:

@@ -130,6 +130,9 @@ class StudentsConfig(Settings):
     over_policed_propensity_ratio: Positive = Field(
         description="True propensity of over-policed-community students relative to others"
     )
+    max_propensity: Annotated[float, Field(gt=1.0)] = Field(
+        description="Ceiling on a student's propensity (multiple of the average), so labelling cannot run away"
+    )
     labelling_effect: NonNegative = Field(description="Proportional rise in baseline propensity per crime record")
     labelling_engagement_loss: Probability = Field(description="Engagement lost per crime record")
     exclusion_engagement_loss: Probability = Field(description="Engagement lost per exclusion")

@@ -302,8 +302,9 @@ class BoroughModel(mesa.Model):
         self.add_contacts(students, ContactType.LESSON)
         effect = self.config.students.police_lesson_effect
         if effect:
-            shift = math.log1p(effect)
-            self.population.base_log_propensity[students] += shift
+            pop = self.population
+            shifted = pop.base_log_propensity[students] + math.log1p(effect)
+            pop.base_log_propensity[students] = np.minimum(shifted, pop.log_max_propensity)
 
     def refer_to_youth_work(self, student: int, school_index: int) -> bool:
         """Refer a student to youth work; True if a worker takes the case (or one is already open)."""

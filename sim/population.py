@@ -66,6 +66,8 @@ class StudentPopulation:
         self.base_log_propensity = rng.normal(-(s**2) / 2, s, size=n) + np.where(
             self.over_policed, np.log(cfg.over_policed_propensity_ratio), 0.0
         )
+        self.log_max_propensity = math.log(cfg.max_propensity)
+        np.minimum(self.base_log_propensity, self.log_max_propensity, out=self.base_log_propensity)
         self.log_propensity = self.base_log_propensity.copy()
         s = cfg.need_sigma
         self.log_need = rng.normal(-(s**2) / 2, s, size=n)
@@ -136,6 +138,7 @@ class StudentPopulation:
         noise *= cfg.drift_noise
         noise += cfg.drift_rate * (self.base_log_propensity - self.log_propensity)
         self.log_propensity += noise
+        np.minimum(self.log_propensity, self.log_max_propensity, out=self.log_propensity)
 
 
 def sample_within_schools(

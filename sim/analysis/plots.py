@@ -772,6 +772,29 @@ def _heat_limits(values: np.ndarray) -> tuple[float, float]:
     return centre - half, centre + half
 
 
+def _experiment_specs(result: SweepResult) -> tuple[tuple[str, str, str, str], ...]:
+    """The experiment's own outcomes of interest (``experiment.metrics`` in its YAML), as panel specs."""
+    names = ((result.meta or {}).get("experiment") or {}).get("metrics") or []
+    specs = []
+    for name in names:
+        if name.endswith("_share"):
+            kind, unit = "share", "share (%)"
+        elif name.endswith("_per_1000"):
+            kind, unit = "rate", RATE_UNIT
+        else:
+            kind, unit = "ratio", "value"
+        specs.append((name, name.replace("_", " ").capitalize(), unit, kind))
+    return tuple(specs)
+
+
+def plot_experiment_metrics(result: SweepResult) -> plt.Figure | None:
+    """The outcomes the experiment itself names as the answer to its question, by swept setting."""
+    specs = _available(result, _experiment_specs(result))
+    if not specs:
+        return None
+    return _metric_panels(result, specs, "The experiment's own outcomes")
+
+
 PLOTS: dict[str, Callable[[SweepResult], plt.Figure | None]] = {
     "outcomes": plot_outcomes,
     "contacts_by_type": plot_contacts_by_type,
@@ -779,6 +802,7 @@ PLOTS: dict[str, Callable[[SweepResult], plt.Figure | None]] = {
     "school_year": plot_time_series,
     "disproportionality": plot_rri,
     "heatmap": plot_heatmap,
+    "experiment_metrics": plot_experiment_metrics,
 }
 
 

@@ -67,6 +67,11 @@ FIGURE_CAPTIONS: dict[str, tuple[str, str]] = {
         "The two swept settings",
         "Mean outcome for each combination of the two swept settings, one panel per scenario.",
     ),
+    "experiment_metrics": (
+        "The experiment's own outcomes",
+        "The outcomes this experiment names as the answer to its question (experiment.metrics), mean and 95% CI "
+        "by swept setting.",
+    ),
 }
 
 

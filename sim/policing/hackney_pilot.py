@@ -94,6 +94,8 @@ class HackneyPilot(PolicingModel):
         self.stops_with_find = 0
         self._spent = 0.0
         self.plan = self._plan_points()
+        sizes = np.bincount(model.population.route, minlength=borough.n_routes)
+        self._mean_route_size = float(sizes[sizes > 0].mean()) if (sizes > 0).any() else 1.0
         share = self.params.patrol_share_of_routes
         self.patrols_per_day = max(1, round(share * borough.n_routes)) if share > 0 else 0
 
@@ -152,13 +154,16 @@ class HackneyPilot(PolicingModel):
             school = int(model.borough.route_school[route])
             officer.log_hours("patrol", self.params.patrol_hours, school)
             students = pop.students_on_route(route)
-            k = min(len(students), int(rng.poisson(self.params.stops_per_patrol)))
+            # Busier routes see more stops: the mean is per patrol on a route of average size.
+            k = min(len(students), int(rng.poisson(self.params.stops_per_patrol * len(students) / self._mean_route_size)))
             if k == 0:
                 continue
             stopped = students[weighted_sample(officer.stop_weights(students), k, rng)]
             model.add_contacts(stopped, ContactType.CORRIDOR_STOP)
             self.stops += k
-            p_find = np.minimum(1.0, self.params.stop_find_probability * risk[stopped])
+            # Carrying follows the student's propensity and the route's true street risk.
+            route_risk = model.borough.route_risk[route]
+            p_find = np.minimum(1.0, self.params.stop_find_probability * risk[stopped] * route_risk)
             found = stopped[model.streams.uniforms("stop_find", day, stopped) < p_find]
             for s in found.tolist():
                 type_ = catalogue.type_found_by_stop(model.streams.uniform("stop_find_type", day, s))
