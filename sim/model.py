@@ -125,7 +125,8 @@ class BoroughModel(mesa.Model):
 
         pop = self.population
         phase = self.borough.school_phase[pop.school]
-        self._street_base = self.catalogue.rate[int(Location.STREET)].sum(axis=1)[phase] * self.borough.route_risk[pop.route]
+        # each student's daily school-run incident rate at average propensity (phase rates x the route's true risk)
+        self.street_base_rate = self.catalogue.rate[int(Location.STREET)].sum(axis=1)[phase] * self.borough.route_risk[pop.route]
         self.risk_today = pop.risk()
 
         scenario = config.scenario
@@ -274,6 +275,7 @@ class BoroughModel(mesa.Model):
         if not incident.cj_appropriate:
             self.ledger.add(self.day, incident.school, Count.UNNECESSARY_CRIME_RECORDS, g)
         self.ledger.student_records[incident.student] += 1
+        self.ledger.records_by_severity[incident.severity - 1] += 1
         if not incident.cj_appropriate:
             self.ledger.student_unnecessary_records[incident.student] += 1
         officer.log_hours("crime_recording", self.config.police.hours_crime_record, incident.school)
@@ -345,7 +347,7 @@ class BoroughModel(mesa.Model):
     def route_true_rate(self) -> np.ndarray:
         """Expected school-run incidents per route today: the true pattern of risk the police do not see."""
         return np.bincount(
-            self.population.route, weights=self._street_base * self.risk_today, minlength=self.borough.n_routes
+            self.population.route, weights=self.street_base_rate * self.risk_today, minlength=self.borough.n_routes
         )
 
     def officer_hours_by_activity(self) -> dict[str, float]:

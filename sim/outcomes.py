@@ -77,6 +77,7 @@ class Ledger:
         self.student_contacts = np.zeros(n_students, dtype=np.int32)
         self.student_contacts_by_type = np.zeros((n_students, len(ContactType)), dtype=np.int32)
         self.student_records = np.zeros(n_students, dtype=np.int32)
+        self.records_by_severity = np.zeros(5, dtype=np.int64)
         self.student_unnecessary_records = np.zeros(n_students, dtype=np.int32)
         self.totals = np.zeros((len(Count), 2), dtype=np.int64)  # up to the last finished day
 
@@ -204,6 +205,11 @@ def year_metrics(model: BoroughModel) -> dict[str, Any]:
         "teacher_pastoral_hours": float(hours[Hours.TEACHER_PASTORAL]),
         "officer_hours": float(sum(officer_hours.values())),
     }
+    for severity in range(1, 6):
+        out[f"crime_records_severity_{severity}"] = int(ledger.records_by_severity[severity - 1])
+    for t in ContactType:
+        op, other = group_rates(c[CONTACT_COUNT[t]])
+        out[f"rri_police_contacts_{t.name.lower()}"] = _ratio(op, other)
     for activity, h in sorted(officer_hours.items()):
         out[f"officer_hours_{activity}"] = h
     out["points_spent"] = model.policing.points_spent()

@@ -45,20 +45,44 @@ class PointsActivity(Settings):
 class HackneyPilotParams(PolicingParams):
     """Parameters of the Hackney pilot."""
 
-    schools_per_officer: int = Field(ge=1)
-    advise_police_when_needed: Probability
-    advise_police_when_not_needed: Probability
-    points_budget: NonNegative
-    points_menu: dict[str, PointsActivity]
-    patrol_share_of_routes: Probability
-    patrol_hours: NonNegative
-    stops_per_patrol: NonNegative
-    patrol_detection_probability: Probability
-    stop_find_probability: Probability
-    route_selection: RouteSelection
-    historic_records_per_route: NonNegative
-    historic_over_policing_bias: Positive
-    patrol_deterrence: Probability
+    schools_per_officer: int = Field(
+        ge=1, description="Schools linked to one ward officer (advisor), in blocks of neighbours"
+    )
+    advise_police_when_needed: Probability = Field(
+        description="Probability the advisor advises police when a criminal-justice response is appropriate"
+    )
+    advise_police_when_not_needed: Probability = Field(
+        description="Probability the advisor advises police when a criminal-justice response is not appropriate"
+    )
+    points_budget: NonNegative = Field(
+        description="Points each school spends on police-led activities per school year (pro rata for shorter runs)"
+    )
+    points_menu: dict[str, PointsActivity] = Field(description="The police-led activities that points buy")
+    patrol_share_of_routes: Probability = Field(
+        description="Share of school routes patrolled each school day (at least one route when above 0)"
+    )
+    patrol_hours: NonNegative = Field(description="Officer hours per route patrol")
+    stops_per_patrol: NonNegative = Field(
+        description="Mean stops per patrol of a route of average size (Poisson; in proportion to the route's pupils)"
+    )
+    patrol_detection_probability: Probability = Field(
+        description="Probability a patrol sees a school-run incident on its route that day"
+    )
+    stop_find_probability: Probability = Field(
+        description="Probability a stop finds a possession offence on a secondary pupil of average school-run risk"
+    )
+    route_selection: RouteSelection = Field(
+        description="Rule picking the day's patrolled routes: proportional, top_k, exposure_corrected, uniform, true_risk"
+    )
+    historic_records_per_route: NonNegative = Field(
+        description="Mean recorded incidents per route before the pilot (Poisson, times the route's true risk)"
+    )
+    historic_over_policing_bias: Positive = Field(
+        description="Multiplier on historic records of routes from over-policed wards"
+    )
+    patrol_deterrence: Probability = Field(
+        description="Proportional fall in school-run incident risk on a route while it is patrolled"
+    )
 
 
 class HackneyPilot(PolicingModel):
@@ -94,6 +118,10 @@ class HackneyPilot(PolicingModel):
         self.stops_with_find = 0
         self._spent = 0.0
         self.plan = self._plan_points()
+        street = model.street_base_rate
+        secondary = model.population.phase == 1
+        reference = street[secondary].mean() if secondary.any() else street.mean()
+        self._carrying = street / reference if reference > 0 else np.zeros_like(street)
         sizes = np.bincount(model.population.route, minlength=borough.n_routes)
         self._mean_route_size = float(sizes[sizes > 0].mean()) if (sizes > 0).any() else 1.0
         share = self.params.patrol_share_of_routes
@@ -161,9 +189,9 @@ class HackneyPilot(PolicingModel):
             stopped = students[weighted_sample(officer.stop_weights(students), k, rng)]
             model.add_contacts(stopped, ContactType.CORRIDOR_STOP)
             self.stops += k
-            # Carrying follows the student's propensity and the route's true street risk.
-            route_risk = model.borough.route_risk[route]
-            p_find = np.minimum(1.0, self.params.stop_find_probability * risk[stopped] * route_risk)
+            # Carrying follows the student's street risk (propensity, age and the route's true risk), relative to
+            # the average secondary pupil's: stop_find_probability is the find rate for such a pupil.
+            p_find = np.minimum(1.0, self.params.stop_find_probability * risk[stopped] * self._carrying[stopped])
             found = stopped[model.streams.uniforms("stop_find", day, stopped) < p_find]
             for s in found.tolist():
                 type_ = catalogue.type_found_by_stop(model.streams.uniform("stop_find_type", day, s))
@@ -245,6 +273,14 @@ class HackneyPilot(PolicingModel):
             if tail
             else None
         )
+        year = min(SCHOOL_YEAR_DAYS, len(self.patrol_history))
+        year_tv = (
+            total_variation(
+                np.sum(self.patrol_history[-year:], axis=0), np.sum(self.true_rate_history[-year:], axis=0)
+            )
+            if year
+            else None
+        )
         return {
             "points_budget_per_school": self.params.points_budget,
             "corridor_patrols": float(patrol_days.sum()),
@@ -253,4 +289,5 @@ class HackneyPilot(PolicingModel):
             "corridor_stops_no_further_action_share": (1 - self.stops_with_record / self.stops) if self.stops else None,
             "corridor_patrol_risk_tv_distance": total_variation(patrol_days, true_rate),
             "corridor_patrol_risk_tv_distance_last_20_days": tail_tv,
+            "corridor_patrol_risk_tv_distance_last_school_year": year_tv,
         }

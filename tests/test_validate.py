@@ -1,0 +1,128 @@
+"""The validation suite: targets file, statistics, tolerance checks, and a reduced end-to-end run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.validate import TARGETS_FILE, check, evaluate, load_targets, main, per_seed_statistic
+
+
+def test_targets_file_names_pattern_source_and_tolerance_for_every_target():
+    data = load_targets(TARGETS_FILE)
+    ids = {t["id"] for t in data["targets"]}
+    assert {
+        "presence_raises_recorded_offending",
+        "rise_concentrated_in_low_severity",
+        "exclusions_rate_ratio",
+        "stop_disproportionality",
+        "extra_contact_falls_on_over_policed",
+        "stops_no_further_action",
+        "police_lessons_no_effect",
+        "corridor_feedback_runs_away",
+        "corridor_correction_recovers",
+    } <= ids
+    for t in data["targets"]:
+        assert t["source"] and t["pattern"] and t["pass_if"]
+
+
+def test_unknown_run_or_condition_in_targets_file_is_an_error(tmp_path: Path):
+    bad = tmp_path / "t.yaml"
+    bad.write_text(
+        "runs: {a: {scenario: no_police}}\n"
+        "targets: [{id: x, pattern: p, source: s, statistic: mean, metric: incidents, a: b, target: t, "
+        "pass_if: {at_least: 1}}]\n"
+    )
+    with pytest.raises(ValueError, match="unknown run 'b'"):
+        load_targets(bad)
+    bad.write_text(
+        "runs: {a: {scenario: no_police}}\n"
+        "targets: [{id: x, pattern: p, source: s, statistic: mean, metric: incidents, a: a, target: t, "
+        "pass_if: {roughly: 1}}]\n"
+    )
+    with pytest.raises(ValueError, match="unknown pass_if"):
+        load_targets(bad)
+
+
+def frames() -> dict[str, pd.DataFrame]:
+    seeds = pd.Index([0, 1, 2], name="seed")
+    a = pd.DataFrame(
+        {
+            "exclusions_per_1000": [12.0, 12.6, 11.4],
+            "police_contacts_per_1000_over_policed": [50.0, 52.0, 48.0],
+            "police_contacts_per_1000_not_over_policed": [20.0, 21.0, 19.0],
+            **{f"crime_records_severity_{s}": [10.0 * (s <= 2) + 1, 10.0 * (s <= 2) + 1, 10.0 * (s <= 2) + 1] for s in range(1, 6)},
+        },
+        index=seeds,
+    )
+    b = pd.DataFrame(
+        {
+            "exclusions_per_1000": [10.0, 10.5, 9.5],
+            "police_contacts_per_1000_over_policed": [10.0, 10.0, 10.0],
+            "police_contacts_per_1000_not_over_policed": [10.0, 11.0, 9.0],
+            **{f"crime_records_severity_{s}": [1.0] * 3 for s in range(1, 6)},
+        },
+        index=seeds,
+    )
+    return {"a": a, "b": b}
+
+
+def test_paired_statistics_are_computed_per_seed():
+    f = frames()
+    ratio = per_seed_statistic({"statistic": "paired_ratio", "metric": "exclusions_per_1000", "a": "a", "b": "b"}, f)
+    np.testing.assert_allclose(ratio, [1.2, 1.2, 1.2])
+    extra = per_seed_statistic({"statistic": "extra_by_group_ratio", "metric": "police_contacts_per_1000", "a": "a", "b": "b"}, f)
+    np.testing.assert_allclose(extra, [4.0, 4.2, 3.8])
+    low = per_seed_statistic({"statistic": "low_severity_share_of_extra", "max_severity": 2, "a": "a", "b": "b"}, f)
+    np.testing.assert_allclose(low, [1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("pass_if", "estimate", "lo", "hi", "expected"),
+    [
+        ({"within": [1.04, 1.40]}, 1.2, 1.1, 1.3, True),
+        ({"within": [1.04, 1.40]}, 1.5, 1.4, 1.6, False),
+        ({"at_least": 0.5}, 0.4, 0.3, 0.5, False),
+        ({"ci_low_above": 1.0}, 1.3, 0.9, 1.7, False),
+        ({"ci_high_below": 0.0}, -0.2, -0.3, -0.1, True),
+        ({"abs_at_most": 0.02, "ci_contains": 0.0}, 0.01, -0.01, 0.03, True),
+        ({"abs_at_most": 0.02, "ci_contains": 0.0}, 0.01, 0.005, 0.03, False),
+        ({"ci_low_above": 1.0}, 1.3, float("nan"), float("nan"), False),
+    ],
+)
+def test_tolerance_conditions(pass_if, estimate, lo, hi, expected):
+    assert check(pass_if, estimate, lo, hi)[0] is expected
+
+
+def test_a_target_the_model_misses_is_reported_as_failed():
+    data = {
+        "targets": [
+            {"id": "rr", "pattern": "p", "source": "s", "statistic": "paired_ratio", "metric": "exclusions_per_1000",
+             "a": "a", "b": "b", "target": "1.5", "pass_if": {"within": [1.4, 1.6]}},
+            {"id": "missing", "pattern": "p", "source": "s", "statistic": "mean", "metric": "no_such_metric",
+             "a": "a", "target": "1", "pass_if": {"at_least": 1}},
+        ]
+    }
+    table = evaluate(data, frames())
+    assert not table.passed.any()
+    assert "within" in table.loc[0, "note"]
+    assert "not computable" in table.loc[1, "note"]
+
+
+def test_reduced_suite_runs_end_to_end(tmp_path: Path, capsys):
+    code = main(["--seeds", "2", "--borough", "small", "--days", "30", "--jobs", "2", "--out", str(tmp_path)])
+    assert code == 0
+    table = pd.read_csv(tmp_path / "validation.csv")
+    assert len(table) == len(load_targets()["targets"])
+    assert set(table.columns) >= {"id", "target", "estimate", "ci_low", "ci_high", "passed"}
+    report = (tmp_path / "validation.md").read_text()
+    assert "presence_raises_recorded_offending" in report and ("PASS" in report or "FAIL" in report)
+    out = capsys.readouterr().out
+    assert "targets pass" in out
+    # at this size intervals are wide, but the direction of the robust patterns already shows
+    rows = table.set_index("id")
+    assert rows.loc["presence_raises_recorded_offending", "estimate"] > 1
+    assert rows.loc["extra_contact_falls_on_over_policed", "estimate"] > 1
