@@ -45,6 +45,8 @@ def _seed_from(rng: Any) -> int:
     """A non-negative integer seed from Mesa's ``rng`` argument (int, Generator, SeedSequence or None)."""
     if rng is None:
         return int(np.random.SeedSequence().entropy % (2**63))
+    if isinstance(rng, str) and rng.strip().isdigit():  # a seed typed into a form (SolaraViz InputText)
+        rng = int(rng.strip())
     if isinstance(rng, int | np.integer):
         if rng < 0:
             raise ValueError(f"rng (the seed) must be a non-negative integer, got {rng}")
