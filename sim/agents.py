@@ -296,7 +296,10 @@ class School(mesa.Agent):
         if officer is not None and officer.notices(incident):
             incident.noticed = True
             model.police_attend(officer, incident, ContactType.INCIDENT_RESPONSE)
-            self.after_offence(incident, police_involved=True)
+            if incident.type.offending:
+                self.after_offence(incident, police_involved=True)
+            else:
+                self.support_after_crisis(incident)
             return
         teacher = model.teacher_of(incident.student)
         if not teacher.notices(incident):
@@ -350,6 +353,15 @@ class School(mesa.Agent):
         if teacher.escalates_when_support_full(incident):
             self.refer_to_police(incident, teacher, capacity_shortfall=True)
         else:
+            model.ledger.add_hours(model.day, self.index, Hours.TEACHER_PASTORAL, model.config.staff.pastoral_hours_per_crisis)
+
+    def support_after_crisis(self, incident: Incident) -> None:
+        """A wellbeing crisis police already attended: the school still seeks support, without calling police again."""
+        model = self.model
+        if self.takes_mental_health_case(incident.student, model.day):
+            return
+        model.ledger.add(model.day, self.index, Count.UNMET_MENTAL_HEALTH_REFERRALS, int(incident.over_policed))
+        if not model.refer_to_youth_work(incident.student, self.index):
             model.ledger.add_hours(model.day, self.index, Hours.TEACHER_PASTORAL, model.config.staff.pastoral_hours_per_crisis)
 
     def discipline(self, incident: Incident) -> None:

@@ -159,7 +159,7 @@ class StaffConfig(Settings):
         description="Fall in referral tolerance (severity levels) when an officer is on site"
     )
     youth_work_referral_propensity: NonNegative = Field(
-        description="Propensity above which a teacher refers an offending student to youth work"
+        description="Risk (propensity raised by disengagement) from which a teacher refers an offender to youth work"
     )
     youth_work_diversion: Probability = Field(
         description="Probability a student's youth worker takes on a non-serious incident instead of police"

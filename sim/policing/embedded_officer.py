@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import Field
 
 from sim.agents import Officer, OfficerRole
 from sim.config import Count as CountSetting
@@ -21,12 +22,22 @@ if TYPE_CHECKING:
 class EmbeddedOfficerParams(PolicingParams):
     """Parameters of the embedded-officer model."""
 
-    presence_days_share: Probability
-    primary_schools_per_officer: CountSetting  # 0: primaries have no officer
-    presence_contacts_per_day: NonNegative
-    lessons_per_week: NonNegative
-    hours_per_day: NonNegative
-    hours_per_lesson: NonNegative
+    presence_days_share: Probability = Field(
+        description="Probability an officer is in school on a school day (not abstracted by training or other duties)"
+    )
+    primary_schools_per_officer: CountSetting = Field(
+        description="Primary schools in the cluster one officer rotates round, one a day (0: primaries have no officer)"
+    )
+    presence_contacts_per_day: NonNegative = Field(
+        description="Mean students an officer in school approaches or talks to in a day (Poisson)"
+    )
+    lessons_per_week: NonNegative = Field(
+        description="Mean officer-delivered PSHE lessons per officer in school per 5-day week, each to one class"
+    )
+    hours_per_day: NonNegative = Field(
+        description="Officer hours in school per day; what other activities leave is booked as presence"
+    )
+    hours_per_lesson: NonNegative = Field(description="Officer hours per PSHE lesson")
 
 
 class EmbeddedOfficer(PolicingModel):

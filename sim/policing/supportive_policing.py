@@ -18,11 +18,19 @@ from sim.policing.base import PolicingModel, PolicingParams
 class SupportivePolicingParams(PolicingParams):
     """Parameters of the supportive-policing model."""
 
-    schools_per_officer: int = Field(ge=1)
-    advise_police_when_needed: Probability
-    advise_police_when_not_needed: Probability
-    schools_protocol_use: Probability
-    youth_work_referral_after_contact: Probability
+    schools_per_officer: int = Field(ge=1, description="Schools linked to one officer, in blocks of neighbours")
+    advise_police_when_needed: Probability = Field(
+        description="Probability the linked officer advises police when a criminal-justice response is appropriate"
+    )
+    advise_police_when_not_needed: Probability = Field(
+        description="Probability the linked officer advises police when a criminal-justice response is not appropriate"
+    )
+    schools_protocol_use: Probability = Field(
+        description="Probability a non-indictable in-school incident is left to the school (replaces the police default)"
+    )
+    youth_work_referral_after_contact: Probability = Field(
+        description="Probability a child is referred to youth work after a police contact about an incident"
+    )
 
 
 class SupportivePolicing(PolicingModel):
