@@ -44,9 +44,7 @@ class AdviceOnly(PolicingModel):
     def screen_referral(self, school, teacher, incident) -> bool:
         """Consult the linked advisor first (advice to staff, not a contact with the child)."""
         p = self.params
-        return self.consult_link_officer(
-            school, incident, p.advise_police_when_needed, p.advise_police_when_not_needed
-        )
+        return self.consult_link_officer(school, incident, p.advise_police_when_needed, p.advise_police_when_not_needed)
 
     def responder(self, incident) -> Officer:
         """Send the linked officer when advised; emergencies go to the response team."""

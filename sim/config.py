@@ -310,9 +310,7 @@ def _allowed_names(schema: type[BaseModel] | None, loc: tuple) -> list[str] | No
     return None
 
 
-def format_validation_error(
-    err: ValidationError, prefix: str = "", schema: type[BaseModel] | None = None
-) -> str:
+def format_validation_error(err: ValidationError, prefix: str = "", schema: type[BaseModel] | None = None) -> str:
     """Turn a pydantic error into one line per offending setting, named by its dotted path."""
     lines = []
     for e in err.errors():

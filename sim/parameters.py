@@ -41,12 +41,8 @@ DOC_PATH = ROOT / "docs" / "parameters.md"
 TARGETS_PATH = ROOT / "validation" / "targets.yaml"
 COMMAND = "python -m sim.parameters"
 
-SKIPPED_GROUPS = frozenset(
-    {"experiment", "hydra"}
-)  # sweeps and Hydra's own settings: not defaults of the model
-NOT_PARAMETERS = frozenset(
-    {"defaults", "hydra", "agents", "name", "policing_model"}
-)  # top-level keys of a file
+SKIPPED_GROUPS = frozenset({"experiment", "hydra"})  # sweeps and Hydra's own settings: not defaults of the model
+NOT_PARAMETERS = frozenset({"defaults", "hydra", "agents", "name", "policing_model"})  # top-level keys of a file
 
 # Units by setting name (the last part of the dotted name); a full dotted name takes precedence.
 UNITS: dict[str, str] = {
@@ -317,9 +313,7 @@ def _read_file(conf_dir: Path, group: str, path: Path) -> Section:
     package = _package(lines, group)
     data = yaml.safe_load(text) or {}
     section.inherits = [
-        f"{group}/{d}.yaml"
-        for d in data.get("defaults", [])
-        if isinstance(d, str) and d != "_self_" and group
+        f"{group}/{d}.yaml" for d in data.get("defaults", []) if isinstance(d, str) and d != "_self_" and group
     ]
     schema = _schema_of(package, data)
     for key_node, value_node in root.value:
@@ -394,9 +388,7 @@ def _walk(
             _walk(child, child_key, [*path, child_key.value], covering, lines, file, package, schema, out)
         return
     if isinstance(node, yaml.SequenceNode):
-        comment = (
-            _comment_after(node, lines) if node.flow_style else _comment_after(key_node, lines, colon=True)
-        )
+        comment = _comment_after(node, lines) if node.flow_style else _comment_after(key_node, lines, colon=True)
         default = "[" + ", ".join(_text(item, lines) for item in node.value) + "]"
     else:
         comment = _comment_after(node, lines)
@@ -422,9 +414,7 @@ def _comment_after(node: yaml.Node, lines: list[str], colon: bool = False) -> st
     After a value inside a flow collection a comma may come first; with ``colon`` (a key whose value is a
     block list), the key's colon.
     """
-    rest = (
-        lines[node.end_mark.line][node.end_mark.column :].strip() if node.end_mark.line < len(lines) else ""
-    )
+    rest = lines[node.end_mark.line][node.end_mark.column :].strip() if node.end_mark.line < len(lines) else ""
     if colon:
         rest = rest.removeprefix(":").strip()
     rest = rest.removeprefix(",").strip()
@@ -568,9 +558,7 @@ def render(sections: list[Section]) -> str:
         out += ["| name | default | unit | meaning | source |", "|---|---|---|---|---|"]
         for p in s.parameters:
             source = _cell(p.comment) if p.has_source else "**missing**"
-            out.append(
-                f"| `{p.name}` | `{_cell(p.default)}` | {_cell(p.unit)} | {_cell(p.meaning)} | {source} |"
-            )
+            out.append(f"| `{p.name}` | `{_cell(p.default)}` | {_cell(p.unit)} | {_cell(p.meaning)} | {source} |")
     return "\n".join(out) + "\n"
 
 
@@ -592,9 +580,7 @@ def problems(conf_dir: Path = CONF_DIR, doc_path: Path = DOC_PATH) -> list[str]:
     if not doc_path.exists():
         out.append(f"{_shown(doc_path)} is missing: run `{COMMAND}`")
     elif doc_path.read_text() != expected:
-        out.append(
-            f"{_shown(doc_path)} is stale (configs or schemas changed since it was made): run `{COMMAND}`"
-        )
+        out.append(f"{_shown(doc_path)} is stale (configs or schemas changed since it was made): run `{COMMAND}`")
     return out
 
 
@@ -613,9 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do not write; exit 1 if a source is missing or the file is stale",
     )
-    parser.add_argument(
-        "--conf-dir", type=Path, default=CONF_DIR, help="the config directory (default: conf/)"
-    )
+    parser.add_argument("--conf-dir", type=Path, default=CONF_DIR, help="the config directory (default: conf/)")
     parser.add_argument(
         "--output", type=Path, default=DOC_PATH, help="the generated file (default: docs/parameters.md)"
     )

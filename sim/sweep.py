@@ -38,7 +38,7 @@ def run_dirname(override_dirname: str) -> str:
     name = override_dirname.replace("/", "_") or "defaults"
     if len(name) > MAX_DIRNAME:
         digest = hashlib.sha1(name.encode()).hexdigest()[:16]
-        name = f"{name[:MAX_DIRNAME - 20]}..{digest}"
+        name = f"{name[: MAX_DIRNAME - 20]}..{digest}"
     return name
 
 
@@ -52,9 +52,7 @@ def config_hash(config: SimConfig) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
-def run_job(
-    config: SimConfig, out_dir: Path, overrides: list[str], work: Callable[[SimConfig, Path], None]
-) -> str:
+def run_job(config: SimConfig, out_dir: Path, overrides: list[str], work: Callable[[SimConfig, Path], None]) -> str:
     """One sweep job: skip it if already done with this configuration, else run it and record the outcome.
 
     Returns:

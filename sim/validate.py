@@ -1,4 +1,4 @@
-"""``python -m sim.validate``: does the default model reproduce the published patterns?
+"""``python -m sim.validate``: check that the default model reproduces the published patterns.
 
 Runs the run specifications named in ``validation/targets.yaml`` over seeds, computes each target's statistic
 per seed (paired by seed where two runs are compared: common random numbers), its mean and 95% CI, and checks the
@@ -50,7 +50,13 @@ class RunSpec:
 
     def hydra_overrides(self, seed: int) -> list[str]:
         """The Hydra overrides of one seed's run."""
-        return [f"scenario={self.scenario}", f"borough={self.borough}", f"days={self.days}", f"seed={seed}", *self.overrides]
+        return [
+            f"scenario={self.scenario}",
+            f"borough={self.borough}",
+            f"days={self.days}",
+            f"seed={seed}",
+            *self.overrides,
+        ]
 
 
 def load_targets(path: Path = TARGETS_FILE) -> dict[str, Any]:
@@ -147,7 +153,10 @@ def per_seed_statistic(target: dict[str, Any], frames: dict[str, pd.DataFrame]) 
             return over / other
         if stat == "low_severity_share_of_extra":
             k = int(target.get("max_severity", 2))
-            extra = [_number(a, f"crime_records_severity_{s}") - _number(b, f"crime_records_severity_{s}") for s in range(1, 6)]
+            extra = [
+                _number(a, f"crime_records_severity_{s}") - _number(b, f"crime_records_severity_{s}")
+                for s in range(1, 6)
+            ]
             return sum(extra[:k]) / sum(extra)
     raise ValueError(f"unknown statistic {stat!r}")
 
@@ -238,9 +247,17 @@ def render_markdown(table: pd.DataFrame, specs: dict[str, RunSpec], seconds: flo
             f"| `{r.id}` | {r.pattern} | {r.source} | {r.target} | {_fmt(r.estimate)} [{_fmt(r.ci_low)}, "
             f"{_fmt(r.ci_high)}] | {r.seeds} | {result} |"
         )
-    lines += ["", "## Runs", "", "| run | scenario | borough | days | seeds | overrides |", "| --- | --- | --- | ---: | ---: | --- |"]
+    lines += [
+        "",
+        "## Runs",
+        "",
+        "| run | scenario | borough | days | seeds | overrides |",
+        "| --- | --- | --- | ---: | ---: | --- |",
+    ]
     for s in specs.values():
-        lines.append(f"| `{s.name}` | {s.scenario} | {s.borough} | {s.days} | {s.seeds} | {' '.join(s.overrides) or '-'} |")
+        lines.append(
+            f"| `{s.name}` | {s.scenario} | {s.borough} | {s.days} | {s.seeds} | {' '.join(s.overrides) or '-'} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -273,9 +290,14 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "validation.csv", index=False)
     command = "python -m sim.validate" + (" " + " ".join(argv) if argv else " " + " ".join(sys.argv[1:])).rstrip()
-    (args.out / "validation.md").write_text(render_markdown(table, {k: specs[k] for k in sorted(needed)}, seconds, command))
+    (args.out / "validation.md").write_text(
+        render_markdown(table, {k: specs[k] for k in sorted(needed)}, seconds, command)
+    )
     shown = table.assign(
-        model=[f"{_fmt(e)} [{_fmt(lo)}, {_fmt(hi)}]" for e, lo, hi in zip(table.estimate, table.ci_low, table.ci_high, strict=True)],
+        model=[
+            f"{_fmt(e)} [{_fmt(lo)}, {_fmt(hi)}]"
+            for e, lo, hi in zip(table.estimate, table.ci_low, table.ci_high, strict=True)
+        ],
         result=np.where(table.passed, "PASS", "FAIL"),
     )[["id", "target", "model", "seeds", "result"]]
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):

@@ -13,7 +13,9 @@ def cli_command(run_dir: Path, *overrides: str) -> list[str]:
     return [sys.executable, "-m", "sim", *overrides, f"hydra.run.dir={run_dir}"]
 
 
-def run_cli_parallel(jobs: dict[str, tuple[Path, list[str]]], timeout: float = 300) -> dict[str, subprocess.CompletedProcess]:
+def run_cli_parallel(
+    jobs: dict[str, tuple[Path, list[str]]], timeout: float = 300
+) -> dict[str, subprocess.CompletedProcess]:
     """Start every job, then wait for all; returns CompletedProcess-like results by job name."""
     procs = {
         name: subprocess.Popen(

@@ -47,9 +47,7 @@ REQUIRED_KEYS = [
 @pytest.fixture(scope="module")
 def cli_runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("cli")
-    jobs = {
-        s: (base / s, [f"scenario={s}", "borough=small", f"days={DAYS}", "seed=4"]) for s in SCENARIOS
-    }
+    jobs = {s: (base / s, [f"scenario={s}", "borough=small", f"days={DAYS}", "seed=4"]) for s in SCENARIOS}
     results = run_cli_parallel(jobs)
     return {s: (results[s], base / s) for s in SCENARIOS}
 

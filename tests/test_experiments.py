@@ -15,9 +15,13 @@ EXPERIMENTS = sorted(p.stem for p in (CONF_DIR.parent / "experiments").glob("*.y
 
 
 def test_the_five_experiments_exist():
-    assert {"compare_scenarios", "youth_work_funding", "points_budget", "corridor_feedback", "recording_discretion"} <= set(
-        EXPERIMENTS
-    )
+    assert {
+        "compare_scenarios",
+        "youth_work_funding",
+        "points_budget",
+        "corridor_feedback",
+        "recording_discretion",
+    } <= set(EXPERIMENTS)
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)

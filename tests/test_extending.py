@@ -133,9 +133,7 @@ def test_borough_model_in_process_with_the_subclass(monkeypatch):
         return cautious
 
     monkeypatch.setattr(CautiousOfficer, "decides_to_record", checked_rule)
-    model = BoroughModel(
-        policing="embedded_officer", borough="small", days=100, rng=1, agents__officer=CAUTIOUS_CLASS
-    )
+    model = BoroughModel(policing="embedded_officer", borough="small", days=100, rng=1, agents__officer=CAUTIOUS_CLASS)
     assert model.officers and all(type(o) is CautiousOfficer for o in model.officers)
     assert model.response_officer in model.officers
     model.run_for(100)

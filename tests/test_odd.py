@@ -48,9 +48,7 @@ def test_every_default_quoted_in_the_odd_matches_the_configs(defaults):
 
 def test_every_setting_named_in_the_odd_exists(defaults):
     named = {n for n in re.findall(r"`([a-z_]+(?:\.[a-z_0-9]+)+)`", ODD) if n.startswith(PREFIXES)}
-    unknown = [
-        n for n in sorted(named) if n not in defaults and not any(d.startswith(n + ".") for d in defaults)
-    ]
+    unknown = [n for n in sorted(named) if n not in defaults and not any(d.startswith(n + ".") for d in defaults)]
     assert not unknown, f"docs/ODD.md names settings that do not exist: {unknown}"
 
 

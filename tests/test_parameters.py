@@ -90,15 +90,11 @@ LABELS = {"borough.name", "scenario.name", "scenario.policing_model"}
 # --- the shipped configs ----------------------------------------------------------------------------------
 def test_every_parameter_has_a_documented_source(sections):
     missing = [f"conf/{p.file}:{p.line}: {p.name}" for p in missing_sources(sections)]
-    assert not missing, "parameters without a source (add '# <source>' or '# assumption'):\n" + "\n".join(
-        missing
-    )
+    assert not missing, "parameters without a source (add '# <source>' or '# assumption'):\n" + "\n".join(missing)
 
 
 def test_docs_parameters_md_is_not_stale(sections):
-    assert DOC_PATH.read_text() == render(sections), (
-        "docs/parameters.md is stale: run `python -m sim.parameters`"
-    )
+    assert DOC_PATH.read_text() == render(sections), "docs/parameters.md is stale: run `python -m sim.parameters`"
 
 
 def test_check_command_passes_on_the_repository():
@@ -186,9 +182,7 @@ def test_check_reports_a_scenario_parameter_and_a_list_without_a_source(conf_cop
 def test_check_reports_a_stale_or_missing_generated_file(tmp_path):
     stale = tmp_path / "parameters.md"
     stale.write_text(
-        DOC_PATH.read_text().replace(
-            "| `students.labelling_effect` | `0.2`", "| `students.labelling_effect` | `0.9`"
-        )
+        DOC_PATH.read_text().replace("| `students.labelling_effect` | `0.2`", "| `students.labelling_effect` | `0.9`")
     )
     assert stale.read_text() != DOC_PATH.read_text()
     assert any("stale" in line for line in problems(CONF_DIR, stale))

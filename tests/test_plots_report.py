@@ -136,13 +136,9 @@ def test_single_scenario_has_no_differences(result, tmp_path):
 
 def test_missing_metric_and_no_daily(result, tmp_path):
     runs = result.runs.drop(columns=["police_contacts_corridor_stop_per_1000", "rri_crime_records"])
-    variant = _variant(
-        result, result.runs["run"].notna(), tmp_path / "partial", runs=runs, daily=pd.DataFrame()
-    )
+    variant = _variant(result, result.runs["run"].notna(), tmp_path / "partial", runs=runs, daily=pd.DataFrame())
     figures = make_plots(variant)
-    assert "school_year" not in figures and {"outcomes", "disproportionality", "contacts_by_type"} <= set(
-        figures
-    )
+    assert "school_year" not in figures and {"outcomes", "disproportionality", "contacts_by_type"} <= set(figures)
     write_report(variant, figures)
 
 
@@ -179,9 +175,7 @@ def test_failed_missing_and_no_finished_runs(result, tmp_path):
         }
     ]
     missing = [["scenario=hackney_pilot", "seed=8"]]
-    variant = _variant(
-        result, result.runs["run"].notna(), tmp_path / "failed", failed=failed, missing=missing
-    )
+    variant = _variant(result, result.runs["run"].notna(), tmp_path / "failed", failed=failed, missing=missing)
     figures = make_plots(variant)
     assert set(figures) >= MAIN_FIGURES
     for name, path in figures.items():
@@ -210,10 +204,7 @@ def test_scenario_colours_are_fixed_and_deterministic():
     assert scenario_colour("my_new_model") == scenario_colour("my_new_model")
     assert scenario_colour("my_new_model") not in SCENARIO_COLOURS.values()
     # a stable hash of the name (not Python's per-process randomised hash()), so the same in every sweep
-    assert (
-        scenario_colour("my_new_model")
-        == FALLBACK_COLOURS[zlib.crc32(b"my_new_model") % len(FALLBACK_COLOURS)]
-    )
+    assert scenario_colour("my_new_model") == FALLBACK_COLOURS[zlib.crc32(b"my_new_model") % len(FALLBACK_COLOURS)]
     assert scenario_order(["zeta", "hackney_pilot", "no_police"], "hackney_pilot") == [
         "hackney_pilot",
         "no_police",

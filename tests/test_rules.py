@@ -288,7 +288,9 @@ def test_no_police_attends_no_non_emergency_in_school():
 # --- Hackney advisors ----------------------------------------------------------------------------------------------
 def test_hackney_advisor_consultation_makes_no_contact_with_the_child():
     model = make(
-        "hackney_pilot", "scenario.params.advise_police_when_needed=0", "scenario.params.advise_police_when_not_needed=0"
+        "hackney_pilot",
+        "scenario.params.advise_police_when_needed=0",
+        "scenario.params.advise_police_when_not_needed=0",
     )
     school = model.schools[0]
     teacher = school.teachers[0]
@@ -305,7 +307,9 @@ def test_hackney_advisor_consultation_makes_no_contact_with_the_child():
 
 def test_hackney_advice_to_call_police_does_lead_to_a_contact():
     model = make(
-        "hackney_pilot", "scenario.params.advise_police_when_needed=1", "scenario.params.advise_police_when_not_needed=1"
+        "hackney_pilot",
+        "scenario.params.advise_police_when_needed=1",
+        "scenario.params.advise_police_when_not_needed=1",
     )
     school = model.schools[0]
     teacher = school.teachers[0]
@@ -320,7 +324,9 @@ def test_hackney_advice_to_call_police_does_lead_to_a_contact():
 
 def test_emergencies_bypass_the_advisor():
     model = make(
-        "hackney_pilot", "scenario.params.advise_police_when_needed=0", "scenario.params.advise_police_when_not_needed=0"
+        "hackney_pilot",
+        "scenario.params.advise_police_when_needed=0",
+        "scenario.params.advise_police_when_not_needed=0",
     )
     school = model.schools[0]
     teacher = school.teachers[0]
@@ -392,7 +398,9 @@ def test_points_activities_are_contacts_with_the_students_reached():
 
 # --- exclusions ------------------------------------------------------------------------------------------------------
 def test_police_involvement_raises_the_chance_of_exclusion():
-    model = make("no_police", "staff.exclusion_by_severity=[0.5,0.5,0.5,0.5,0.5]", "staff.police_exclusion_multiplier=2")
+    model = make(
+        "no_police", "staff.exclusion_by_severity=[0.5,0.5,0.5,0.5,0.5]", "staff.police_exclusion_multiplier=2"
+    )
     school = model.schools[0]
     students = model.population.students_of_school(0)[:200]
     with_police = [school.decides_exclusion(incident(model, s, "fight_no_injury"), True) for s in students]

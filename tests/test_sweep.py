@@ -94,7 +94,7 @@ def test_a_changed_configuration_is_not_taken_for_done(finished_sweep: Path, tmp
     assert sorted((out / ".progress").read_text().split()) == ["ok", "skipped", "skipped", "skipped"]
 
 
-FLAKY = '''
+FLAKY = """
 from sim.agents import Officer
 
 
@@ -103,7 +103,7 @@ class FlakyOfficer(Officer):
         if self.model.config.seed == 1:
             raise RuntimeError("deliberate failure for seed 1")
         return super().decides_to_record(incident)
-'''
+"""
 
 
 def test_failed_runs_are_listed_not_dropped(tmp_path: Path):

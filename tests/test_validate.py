@@ -54,7 +54,10 @@ def frames() -> dict[str, pd.DataFrame]:
             "exclusions_per_1000": [12.0, 12.6, 11.4],
             "police_contacts_per_1000_over_policed": [50.0, 52.0, 48.0],
             "police_contacts_per_1000_not_over_policed": [20.0, 21.0, 19.0],
-            **{f"crime_records_severity_{s}": [10.0 * (s <= 2) + 1, 10.0 * (s <= 2) + 1, 10.0 * (s <= 2) + 1] for s in range(1, 6)},
+            **{
+                f"crime_records_severity_{s}": [10.0 * (s <= 2) + 1, 10.0 * (s <= 2) + 1, 10.0 * (s <= 2) + 1]
+                for s in range(1, 6)
+            },
         },
         index=seeds,
     )
@@ -74,7 +77,9 @@ def test_paired_statistics_are_computed_per_seed():
     f = frames()
     ratio = per_seed_statistic({"statistic": "paired_ratio", "metric": "exclusions_per_1000", "a": "a", "b": "b"}, f)
     np.testing.assert_allclose(ratio, [1.2, 1.2, 1.2])
-    extra = per_seed_statistic({"statistic": "extra_by_group_ratio", "metric": "police_contacts_per_1000", "a": "a", "b": "b"}, f)
+    extra = per_seed_statistic(
+        {"statistic": "extra_by_group_ratio", "metric": "police_contacts_per_1000", "a": "a", "b": "b"}, f
+    )
     np.testing.assert_allclose(extra, [4.0, 4.2, 3.8])
     low = per_seed_statistic({"statistic": "low_severity_share_of_extra", "max_severity": 2, "a": "a", "b": "b"}, f)
     np.testing.assert_allclose(low, [1.0, 1.0, 1.0])
@@ -100,10 +105,27 @@ def test_tolerance_conditions(pass_if, estimate, lo, hi, expected):
 def test_a_target_the_model_misses_is_reported_as_failed():
     data = {
         "targets": [
-            {"id": "rr", "pattern": "p", "source": "s", "statistic": "paired_ratio", "metric": "exclusions_per_1000",
-             "a": "a", "b": "b", "target": "1.5", "pass_if": {"within": [1.4, 1.6]}},
-            {"id": "missing", "pattern": "p", "source": "s", "statistic": "mean", "metric": "no_such_metric",
-             "a": "a", "target": "1", "pass_if": {"at_least": 1}},
+            {
+                "id": "rr",
+                "pattern": "p",
+                "source": "s",
+                "statistic": "paired_ratio",
+                "metric": "exclusions_per_1000",
+                "a": "a",
+                "b": "b",
+                "target": "1.5",
+                "pass_if": {"within": [1.4, 1.6]},
+            },
+            {
+                "id": "missing",
+                "pattern": "p",
+                "source": "s",
+                "statistic": "mean",
+                "metric": "no_such_metric",
+                "a": "a",
+                "target": "1",
+                "pass_if": {"at_least": 1},
+            },
         ]
     }
     table = evaluate(data, frames())

@@ -194,9 +194,7 @@ def _theme() -> None:
     plt.rcParams.update({"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold"})
 
 
-def _figure(
-    nrows: int, ncols: int, figsize: tuple[float, float], **kwargs: Any
-) -> tuple[plt.Figure, np.ndarray]:
+def _figure(nrows: int, ncols: int, figsize: tuple[float, float], **kwargs: Any) -> tuple[plt.Figure, np.ndarray]:
     return plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, layout="constrained", **kwargs)
 
 
@@ -302,9 +300,7 @@ def _dot_whisker(
         if horizontal:
             ax.errorbar(m, pos, xerr=err, fmt="o", color=colour, ms=size, capsize=4, lw=2, zorder=3)
         else:
-            ax.errorbar(
-                pos, m, yerr=err, fmt="o", color=colour, ms=size, capsize=4 * min(slot, 1), lw=2, zorder=3
-            )
+            ax.errorbar(pos, m, yerr=err, fmt="o", color=colour, ms=size, capsize=4 * min(slot, 1), lw=2, zorder=3)
         if label_values and not horizontal:
             ax.annotate(
                 _num(m) + suffix,
@@ -517,9 +513,7 @@ def plot_contacts_by_type(result: SweepResult) -> plt.Figure | None:
     ax_mix.set_xlabel("share of that scenario's contacts (%)")
     ax_mix.set_title("Mix of contact types", fontsize=11)
     handles = [Patch(color=CONTACT_TYPES[t][1], label=CONTACT_TYPES[t][0]) for t in types]
-    fig.legend(
-        handles=handles, loc="outside lower center", ncol=len(types), frameon=False, title="contact type"
-    )
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(types), frameon=False, title="contact type")
     fig.suptitle("Police contacts with young people, by type", fontsize=12)
     return fig
 
@@ -622,9 +616,7 @@ def plot_time_series(result: SweepResult) -> plt.Figure | None:
         return None
     others = _other_factors(result)
     keys = result.runs[["run", "students", *others]].drop_duplicates("run")
-    frame = _add_setting(
-        frame.drop(columns=others, errors="ignore").merge(keys, on="run", how="left"), others
-    )
+    frame = _add_setting(frame.drop(columns=others, errors="ignore").merge(keys, on="run", how="left"), others)
     frame = frame[frame["students"] > 0].sort_values(["run", "day"])
     for m, _ in specs:
         frame[m] = frame.groupby("run")[m].cumsum() / frame["students"] * 1000.0
@@ -645,9 +637,7 @@ def plot_time_series(result: SweepResult) -> plt.Figure | None:
                     for st in settings:
                         if (s, st) in means.index.droplevel(2):
                             line = means.loc[(s, st)]
-                            ax.plot(
-                                line.index + 1, line.to_numpy(), color=scenario_colour(s), lw=1, alpha=0.6
-                            )
+                            ax.plot(line.index + 1, line.to_numpy(), color=scenario_colour(s), lw=1, alpha=0.6)
             else:
                 band = part.groupby(["scenario", "day"])[m].apply(_t_band).unstack()
                 for s in scenarios:
@@ -745,9 +735,7 @@ def plot_heatmap(result: SweepResult) -> plt.Figure | None:
                 linecolor="white",
                 annot_kws={"fontsize": 9},
             )
-            ax.set_title(
-                f"{s.replace('_', ' ')}\n{title}", fontsize=10, color=scenario_colour(s), fontweight="bold"
-            )
+            ax.set_title(f"{s.replace('_', ' ')}\n{title}", fontsize=10, color=scenario_colour(s), fontweight="bold")
             ax.set_xlabel(_wrap_name(fx))
             ax.set_ylabel(_wrap_name(fy) if c == 0 else "")
             ax.set_xticks(np.arange(len(xs)) + 0.5, [_fmt_value(v) for v in xs], rotation=0)

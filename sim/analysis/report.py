@@ -30,12 +30,8 @@ NA = "\N{EN DASH}"  # a value that cannot be given
 DASH = "\N{EN DASH}"  # ranges: 0-3
 TARGET_RELATIVE_HALF_WIDTH = 0.10  # precision target: a 95% CI half-width of 10% of the mean
 
-SHARE_UNNECESSARY = (
-    ("unnecessary_share", "Unnecessary share of all records", "share of crime records (%)", "share"),
-)
-RRI_UNNECESSARY = (
-    ("rri_unnecessary_crime_records", "RRI: unnecessary crime records", "relative rate index", "ratio"),
-)
+SHARE_UNNECESSARY = (("unnecessary_share", "Unnecessary share of all records", "share of crime records (%)", "share"),)
+RRI_UNNECESSARY = (("rri_unnecessary_crime_records", "RRI: unnecessary crime records", "relative rate index", "ratio"),)
 
 FIGURE_CAPTIONS: dict[str, tuple[str, str]] = {
     "outcomes": (
@@ -45,8 +41,7 @@ FIGURE_CAPTIONS: dict[str, tuple[str, str]] = {
     ),
     "contacts_by_type": (
         "Police contacts by type",
-        f"Mean police contacts {RATE_UNIT}, stacked by type (left), and each scenario's mix of types "
-        "(right).",
+        f"Mean police contacts {RATE_UNIT}, stacked by type (left), and each scenario's mix of types (right).",
     ),
     "paired_differences": (
         "Paired differences from the baseline",
@@ -55,8 +50,7 @@ FIGURE_CAPTIONS: dict[str, tuple[str, str]] = {
     ),
     "school_year": (
         "Through the school year",
-        "Cumulative counts per 1,000 students by school day (not annualised): mean over seeds with a 95% "
-        "band.",
+        "Cumulative counts per 1,000 students by school day (not annualised): mean over seeds with a 95% band.",
     ),
     "disproportionality": (
         "Disproportionality",
@@ -112,9 +106,7 @@ def fmt_value(x: Any, kind: str = "rate", signed: bool = False) -> str:
     return _f(x, _decimals(float(x)), signed)
 
 
-def fmt_ci(
-    mean: Any, low: Any, high: Any, kind: str = "rate", signed: bool = False, clip: bool = False
-) -> str:
+def fmt_ci(mean: Any, low: Any, high: Any, kind: str = "rate", signed: bool = False, clip: bool = False) -> str:
     """``mean [low, high]`` with one number of decimals for all three (no interval when there is none).
 
     ``clip`` bounds the interval to the metric's natural range (counts, rates and ratios ≥ 0, shares 0-100%):
@@ -181,9 +173,7 @@ def _value_str(v: Any) -> str:
     return str(v)
 
 
-def _specs(
-    result: SweepResult, specs: tuple[tuple[str, str, str, str], ...]
-) -> list[tuple[str, str, str, str]]:
+def _specs(result: SweepResult, specs: tuple[tuple[str, str, str, str], ...]) -> list[tuple[str, str, str, str]]:
     if result.summary.empty:
         return []
     present = set(result.summary["metric"])
@@ -257,11 +247,7 @@ def _what_ran(result: SweepResult, env: dict[str, str]) -> str:
             rows.append(["borough", f"`{borough}`" + (f" ({', '.join(detail)})" if detail else "")])
         if "days" in runs:
             days = sorted(int(d) for d in runs["days"].dropna().unique())
-            note = (
-                ""
-                if days == [SCHOOL_YEAR_DAYS]
-                else f"; rates scaled to a {SCHOOL_YEAR_DAYS}-day school year"
-            )
+            note = "" if days == [SCHOOL_YEAR_DAYS] else f"; rates scaled to a {SCHOOL_YEAR_DAYS}-day school year"
             rows.append(["school days per run", ", ".join(str(d) for d in days) + note])
         timing = _timing(result)
         if timing:
@@ -334,9 +320,7 @@ def _outcome_tables(result: SweepResult) -> str:
             for metric, *_rest, kind in specs:
                 if metric in by_metric.index:
                     r = by_metric.loc[metric]
-                    row.append(
-                        fmt_ci(r["mean"], r["ci_low"], r["ci_high"], kind, clip=True) + _n_note(r["n"], n)
-                    )
+                    row.append(fmt_ci(r["mean"], r["ci_low"], r["ci_high"], kind, clip=True) + _n_note(r["n"], n))
                 else:
                     row.append("not reported")
             rows.append(row)
@@ -403,8 +387,7 @@ def _difference_table(result: SweepResult) -> str:
         _md_table(header, rows, ["l"] * (1 + len(others)) + ["r"] * (len(header) - 1 - len(others))),
     ]
     parts.append(
-        f"\nRates: difference {RATE_UNIT}; share: difference in percentage points (pp); "
-        "RRI: difference in the index."
+        f"\nRates: difference {RATE_UNIT}; share: difference in percentage points (pp); RRI: difference in the index."
     )
     return "\n".join(parts)
 
@@ -498,9 +481,7 @@ def _precision_section(result: SweepResult) -> str:
             if s == result.baseline:
                 continue
             for metric, short, _unit, kind in specs:
-                sub = summary[
-                    (summary["scenario"] == s) & (summary["metric"] == metric) & (summary["diff_n"] > 0)
-                ]
+                sub = summary[(summary["scenario"] == s) & (summary["metric"] == metric) & (summary["diff_n"] > 0)]
                 if sub.empty:
                     continue
                 # resolve a difference of 10% of the larger of the two means (scenario mean = baseline + diff)
@@ -535,9 +516,7 @@ def _precision_section(result: SweepResult) -> str:
 def _failed_missing(result: SweepResult) -> str:
     parts = ["## Failed and missing runs", ""]
     if result.failed:
-        parts.append(
-            f"**{len(result.failed)} run(s) failed** (their outcomes are not in any table or figure):"
-        )
+        parts.append(f"**{len(result.failed)} run(s) failed** (their outcomes are not in any table or figure):")
         parts.append("")
         for f in result.failed:
             overrides = " ".join(f.get("overrides") or [])

@@ -118,7 +118,9 @@ class PolicingModel:
             officers.append(officer)
         return officers
 
-    def consult_link_officer(self, school: School, incident: Incident, when_needed: float, when_not_needed: float) -> bool:
+    def consult_link_officer(
+        self, school: School, incident: Incident, when_needed: float, when_not_needed: float
+    ) -> bool:
         """Staff ask the school's linked officer for advice (no contact with the child); True if police are advised."""
         model = self.model
         advisor = school.link_officer

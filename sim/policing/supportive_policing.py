@@ -8,9 +8,9 @@ non-indictable incident on its premises.
 
 from __future__ import annotations
 
-from sim.agents import OfficerRole
 from pydantic import Field
 
+from sim.agents import OfficerRole
 from sim.config import Probability
 from sim.policing.base import PolicingModel, PolicingParams
 
