@@ -5,6 +5,8 @@
 
 Reports the median and spread of wall-clock seconds per borough-year, and student-days simulated per second.
 A measurement, not a test: the machines are shared, so compare medians and ratios, not single timings.
+The full suite (memory, the per-agent reference, scaling, sweep throughput) is ``benchmarks/run_all.py``; its
+numbers are in docs/performance.md.
 """
 
 from __future__ import annotations

@@ -22,8 +22,10 @@ from sim.config import IncidentsConfig
 
 if TYPE_CHECKING:
     from sim.model import BoroughModel
+    from sim.streams import RandomStreams
 
 SCHOOL_YEAR_DAYS = 190  # Education (School Day and School Year) (England) Regulations 1999
+_FEW = 16  # up to this many incidents a day at a place, their types are picked in Python (numpy's call costs dominate)
 
 
 class Location(IntEnum):
@@ -50,19 +52,73 @@ class IncidentType:
     found_by_stop_weight: float
 
 
+class DayDraws:
+    """The keyed draws of one day's incidents at one place, computed for all of them at once.
+
+    A keyed draw is a pure function of ``(seed, purpose, day, student, location)``, so drawing it for every
+    incident of the day in one vectorised call gives exactly the numbers that one call per incident would
+    (``RandomStreams.uniforms`` equals ``RandomStreams.uniform`` element by element), at a fraction of the cost.
+    The purposes the rules have asked for so far in the run (``purposes``, shared between days) are drawn together
+    the first time a rule asks for one of them that day.
+    """
+
+    __slots__ = ("_values", "day", "location", "purposes", "streams", "students")
+
+    def __init__(
+        self,
+        streams: RandomStreams,
+        day: int,
+        location: Location,
+        students: np.ndarray,
+        purposes: dict[str, None] | None = None,
+    ) -> None:
+        self.streams = streams
+        self.day = day
+        self.location = int(location)
+        self.students = students
+        self.purposes = {} if purposes is None else purposes
+        self._values: dict[str, list[float]] = {}
+
+    def get(self, purpose: str, position: int) -> float:
+        """The draw for ``purpose`` of the incident at ``position`` in the day's list."""
+        values = self._values.get(purpose)
+        if values is None:
+            values = self.values(purpose)
+        return values[position]
+
+    def values(self, purpose: str) -> list[float]:
+        """The draws for ``purpose`` of all the day's incidents at this place, in order."""
+        values = self._values.get(purpose)
+        if values is None:
+            self.purposes[purpose] = None
+            wanted = [p for p in self.purposes if p not in self._values]
+            rows = self.streams.uniforms_for(wanted, self.day, self.students, self.location).tolist()
+            self._values.update(zip(wanted, rows, strict=True))
+            values = self._values[purpose]
+        return values
+
+
 class Incident:
-    """One incident: what happened, to whom, where, its ground truth, and what the system did about it."""
+    """One incident: what happened, to whom, where, its ground truth, and what the system did about it.
+
+    ``school``, ``route`` and ``over_policed`` are the student's (fixed for a run); the catalogue passes them in
+    when it makes a day's incidents at once, otherwise they are read from the population.
+    """
 
     __slots__ = (
+        "_draws",
+        "_position",
         "cj_appropriate",
         "day",
         "known_to_police",
         "location",
         "model",
         "noticed",
+        "over_policed",
         "recorded",
         "route",
         "school",
+        "severity",
         "student",
         "type",
     )
@@ -75,32 +131,40 @@ class Incident:
         type_: IncidentType,
         location: Location,
         cj_appropriate: bool,
+        *,
+        school: int | None = None,
+        route: int | None = None,
+        over_policed: bool | None = None,
+        draws: DayDraws | None = None,
+        position: int = 0,
     ) -> None:
         self.model = model
         self.day = day
         self.student = student
         self.type = type_
+        self.severity = type_.severity  # severity of the incident's type (1-5)
         self.location = location
         self.cj_appropriate = cj_appropriate
-        self.school = int(model.population.school[student])
-        self.route = int(model.population.route[student])
+        pop = model.population
+        self.school = int(pop.school[student]) if school is None else school
+        self.route = int(pop.route[student]) if route is None else route
+        # whether the student involved is from an over-policed community
+        self.over_policed = bool(pop.over_policed[student]) if over_policed is None else over_policed
         self.noticed = False  # by anyone: staff, an officer, a patrol, the public
         self.known_to_police = False
         self.recorded = False
-
-    @property
-    def severity(self) -> int:
-        """Severity of the incident's type (1-5)."""
-        return self.type.severity
-
-    @property
-    def over_policed(self) -> bool:
-        """Whether the student involved is from an over-policed community."""
-        return bool(self.model.population.over_policed[self.student])
+        self._draws = draws
+        self._position = position
 
     def draw(self, purpose: str) -> float:
         """A uniform draw for one decision about this incident, identical in every scenario that makes it."""
-        return self.model.streams.uniform(purpose, self.day, self.student, int(self.location))
+        draws = self._draws
+        if draws is None:
+            return self.model.streams.uniform(purpose, self.day, self.student, int(self.location))
+        values = draws._values.get(purpose)  # DayDraws.get, written out: this runs for every decision
+        if values is None:
+            values = draws.values(purpose)
+        return values[self._position]
 
     def __repr__(self) -> str:
         return (
@@ -144,6 +208,13 @@ class IncidentCatalogue:
         weights = np.array([t.found_by_stop_weight for t in self.types])
         self.stop_find_cdf = np.cumsum(weights) / weights.sum() if weights.sum() > 0 else None
         self._totals_cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray | None]] = {}
+        # rate[location, phase] as Python (rate, offending) pairs, for picking the type of a handful of incidents
+        self._type_rates = [
+            [list(zip(self.rate[place, phase].tolist(), self.offending.tolist(), strict=True)) for phase in (0, 1)]
+            for place in (0, 1)
+        ]
+        # per place, the purposes of the keyed draws the rules have made about incidents there (see DayDraws)
+        self._purposes: dict[int, dict[str, None]] = {int(place): {} for place in Location}
 
     def type_found_by_stop(self, u: float) -> IncidentType | None:
         """The possession offence a stop finds, picked by the uniform ``u``; None if the catalogue has none."""
@@ -178,24 +249,40 @@ class IncidentCatalogue:
         if wellbeing_total is not None:
             total += wellbeing_total * need
         if place_multiplier is not None:
-            total = total * place_multiplier
+            total *= place_multiplier
         u = model.streams.generator("incident_occurrence", day, int(location)).random(pop.n)
         who = np.flatnonzero(u < total)
         if len(who) == 0:
             return []
-        # Pick the type with the same uniform: the cumulative per-type rates of each offending student.
+        # Pick the type with the same uniform: the first type at which the student's per-type rates, added up in
+        # catalogue order, exceed it.
+        types = self.types
+        if len(who) <= _FEW:  # a handful (the school run): the same arithmetic in Python, without numpy's call costs
+            multiplier = [1.0] * len(who) if place_multiplier is None else place_multiplier[who].tolist()
+            kinds = [
+                self._type_index(int(location), p, r, nd, m, x)
+                for p, r, nd, m, x in zip(
+                    phase[who].tolist(), risk[who].tolist(), need[who].tolist(), multiplier, u[who].tolist(),
+                    strict=True,
+                )
+            ]
+            return self._incidents(model, day, location, who, [types[k] for k in kinds])
         per_type = rate[phase[who]] * np.where(self.offending, risk[who, None], need[who, None])
         if place_multiplier is not None:
             per_type *= place_multiplier[who, None]
         cumulative = np.cumsum(per_type, axis=1)
         kind = (cumulative <= u[who, None]).sum(axis=1)
-        kind = np.minimum(kind, len(self.types) - 1)
-        truth = model.streams.uniforms("cj_appropriate", day, who, int(location)) < self.cj_probability[kind]
-        types = self.types
-        return [
-            Incident(model, day, int(s), types[int(k)], location, bool(t))
-            for s, k, t in zip(who.tolist(), kind.tolist(), truth.tolist(), strict=True)
-        ]
+        kind = np.minimum(kind, len(types) - 1)
+        return self._incidents(model, day, location, who, [types[k] for k in kind.tolist()])
+
+    def _type_index(self, location: int, phase: int, risk: float, need: float, multiplier: float, u: float) -> int:
+        """The draw_day type pick for one student, in Python floats (the same operations, so the same result)."""
+        cumulative = 0.0
+        for k, (rate, offending) in enumerate(self._type_rates[location][phase]):
+            cumulative += rate * (risk if offending else need) * multiplier
+            if cumulative > u:
+                return k
+        return len(self.types) - 1
 
     def _student_totals(self, pop, location: Location) -> tuple[np.ndarray, np.ndarray | None]:
         """Each student's total daily offending and wellbeing rates at a place (phase is fixed, so cached)."""
@@ -209,7 +296,61 @@ class IncidentCatalogue:
             self._totals_cache[key] = cached
         return cached
 
+    def types_found_by_stop(self, u: np.ndarray) -> list[IncidentType]:
+        """:meth:`type_found_by_stop` for many uniforms; empty if the catalogue has no offence a stop can find."""
+        if self.stop_find_cdf is None:
+            return []
+        types = self.types
+        return [types[k] for k in np.searchsorted(self.stop_find_cdf, u, side="right").tolist()]
+
     def make_incident(self, model: BoroughModel, day: int, student: int, type_: IncidentType, location: Location):
         """An incident found by police activity (a stop or a sweep), with its ground truth drawn."""
         truth = model.streams.uniform("cj_appropriate", day, student, int(location)) < type_.cj_appropriate_probability
         return Incident(model, day, student, type_, location, truth)
+
+    def make_incidents(
+        self,
+        model: BoroughModel,
+        day: int,
+        students: np.ndarray,
+        types: list[IncidentType],
+        location: Location,
+    ) -> list[Incident]:
+        """:meth:`make_incident` for many students at once (the same incidents, with the same draws)."""
+        return self._incidents(model, day, location, np.asarray(students, dtype=np.int64), types)
+
+    def _incidents(
+        self, model: BoroughModel, day: int, location: Location, students: np.ndarray, types: list[IncidentType]
+    ) -> list[Incident]:
+        """Incidents of one day at one place, with their ground truth.
+
+        The ground truth is one of the incidents' keyed draws, drawn together with those the rules will ask for
+        (see :class:`DayDraws`).
+        """
+        pop = model.population
+        draws = DayDraws(model.streams, day, location, students, self._purposes[int(location)])
+        columns = zip(
+            students.tolist(),
+            types,
+            draws.values("cj_appropriate"),
+            pop.school[students].tolist(),
+            pop.route[students].tolist(),
+            pop.over_policed[students].tolist(),
+            strict=True,
+        )
+        return [
+            Incident(
+                model,
+                day,
+                s,
+                t,
+                location,
+                u < t.cj_appropriate_probability,
+                school=school,
+                route=route,
+                over_policed=op,
+                draws=draws,
+                position=i,
+            )
+            for i, (s, t, u, school, route, op) in enumerate(columns)
+        ]

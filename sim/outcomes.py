@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.borough import PHASE_NAMES
 from sim.incidents import SCHOOL_YEAR_DAYS
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class Hours(IntEnum):
 
 CONTACT_COUNT = {c: Count[f"CONTACT_{c.name}"] for c in ContactType}
 GROUPS = ("not_over_policed", "over_policed")
+_ONE = np.int32(1)  # the counters' dtype: np.add.at is several times slower when it has to cast
 
 
 class Ledger:
@@ -80,6 +82,7 @@ class Ledger:
         self.records_by_severity = np.zeros(5, dtype=np.int64)
         self.student_unnecessary_records = np.zeros(n_students, dtype=np.int32)
         self.totals = np.zeros((len(Count), 2), dtype=np.int64)  # up to the last finished day
+        self.total_counts = [0] * len(Count)  # the same, both groups together, as Python ints (for reporters)
 
     def add(self, day: int, school: int, what: Count, group: int, n: int = 1) -> None:
         """Count ``n`` of one outcome."""
@@ -87,9 +90,7 @@ class Ledger:
 
     def add_many(self, day: int, schools: np.ndarray, what: Count, groups: np.ndarray) -> None:
         """Count one outcome for each (school, group) pair in the arrays."""
-        n_schools = self.counts.shape[1]
-        flat = np.bincount(schools * 2 + groups, minlength=2 * n_schools)
-        self.counts[day, :, what, :] += flat.reshape(n_schools, 2).astype(np.int32)
+        np.add.at(self.counts[day, :, what, :], (schools, np.asarray(groups).astype(np.intp)), _ONE)
 
     def add_hours(self, day: int, school: int, what: Hours, hours: float) -> None:
         """Add hours of work at a school."""
@@ -98,6 +99,7 @@ class Ledger:
     def close_day(self, day: int) -> None:
         """Fold the day into the running totals (read by Mesa's DataCollector)."""
         self.totals += self.counts[day].sum(axis=0)
+        self.total_counts = self.totals.sum(axis=1).tolist()
 
 
 def _rate(n: float, students: int, scale: float) -> float | None:
@@ -218,29 +220,34 @@ def year_metrics(model: BoroughModel) -> dict[str, Any]:
 
 
 def daily_frame(model: BoroughModel) -> pd.DataFrame:
-    """One row per day per school: the day's counts (total and by group) and hours."""
+    """One row per day per school: the day's counts (total and by group) and hours.
+
+    Counts are int32 (a day's count at one school fits easily), phase and scenario categorical: a small frame to
+    write for every run of a sweep and to concatenate over thousands of runs.
+    """
     days_run = model.day
     ledger = model.ledger
     n_schools = model.borough.n_schools
-    counts = ledger.counts[:days_run]
-    day = np.repeat(np.arange(days_run), n_schools)
-    school = np.tile(np.arange(n_schools), days_run)
+    counts = ledger.counts[:days_run].reshape(days_run * n_schools, len(Count), 2)
+    day = np.repeat(np.arange(days_run, dtype=np.int32), n_schools)
+    school = np.tile(np.arange(n_schools, dtype=np.int32), days_run)
+    phase = model.borough.school_phase[school]
+    present = np.unique(phase)  # categories: the phases present, as astype("category") would give
     columns: dict[str, Any] = {
-        "scenario": model.config.scenario.name,
+        "scenario": pd.Categorical.from_codes(np.zeros(len(day), dtype=np.int8), [model.config.scenario.name]),
         "seed": model.config.seed,
-        "day": day.astype(np.int32),
-        "school": school.astype(np.int32),
-        "phase": np.array(["primary", "secondary"])[model.borough.school_phase[school]],
+        "day": day,
+        "school": school,
+        "phase": pd.Categorical.from_codes(
+            np.searchsorted(present, phase).astype(np.int8), [PHASE_NAMES[p] for p in present]
+        ),
     }
     for what in Count:
         name = what.name.lower()
-        values = counts[:, :, what, :].reshape(-1, 2)
-        columns[name] = values.sum(axis=1)
-        for g, group in enumerate(GROUPS):
-            columns[f"{name}_{group}"] = values[:, g]
+        by_group = [counts[:, what, g] for g in range(len(GROUPS))]
+        columns[name] = by_group[0] + by_group[1]
+        for group, values in zip(GROUPS, by_group, strict=True):
+            columns[f"{name}_{group}"] = values
     for what in Hours:
         columns[f"{what.name.lower()}_hours"] = ledger.hours[:days_run, :, what].reshape(-1)
-    frame = pd.DataFrame(columns)
-    frame["phase"] = frame["phase"].astype("category")
-    frame["scenario"] = frame["scenario"].astype("category")
-    return frame
+    return pd.DataFrame(columns)

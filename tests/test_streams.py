@@ -15,12 +15,16 @@ from sim.streams import RandomStreams, purpose_id
 @pytest.mark.parametrize("purpose", ["record", "staff_notice", "cj_appropriate"])
 def test_vector_uniforms_equal_scalar_uniform_element_by_element(seed, purpose):
     streams = RandomStreams(seed)
-    students = np.array([0, 1, 2, 17, 999, 123_456, 2**31 + 5, 2**40 + 3], dtype=np.int64)
+    students = np.array([0, 1, 2, 17, 999, 123_456, 2**31 + 5, 2**40 + 3, *range(5000, 5100, 7)], dtype=np.int64)
     for day in (0, 1, 189, 3649):
         for slot in (0, 1, 3):
-            vec = streams.uniforms(purpose, day, students, slot)
             scalar = np.array([streams.uniform(purpose, day, int(s), slot) for s in students])
-            np.testing.assert_array_equal(vec, scalar)
+            for n in (1, 3, 8, len(students)):  # few students are hashed in Python, many with numpy
+                np.testing.assert_array_equal(streams.uniforms(purpose, day, students[:n], slot), scalar[:n])
+            for purposes in ((purpose,), (purpose, "other")):
+                rows = streams.uniforms_for(purposes, day, students, slot)
+                np.testing.assert_array_equal(rows[0], scalar)
+                np.testing.assert_array_equal(streams.uniforms_for(purposes, day, students[:3], slot), rows[:, :3])
 
 
 def test_vector_uniforms_accept_a_slot_per_student():
@@ -95,3 +99,30 @@ def test_purpose_ids_are_crc32_not_pythons_salted_hash():
 def test_negative_seed_is_refused():
     with pytest.raises(ValueError, match="seed"):
         RandomStreams(-1)
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**40 + 3])
+def test_generators_are_numpys_default_rng_of_the_key_also_when_prepared_ahead(seed):
+    # Day after day, the generators' seeds are hashed ahead in one vectorised pass: the numbers must not change.
+    s = RandomStreams(seed)
+    for day in [*range(0, 140), 500, 3, 141]:
+        for keys in ((day,), (day, 1), (day, 4, 2)):
+            ours = s.generator("propensity_drift", *keys).random(3)
+            numpys = np.random.default_rng([seed, purpose_id("propensity_drift"), *keys]).random(3)
+            np.testing.assert_array_equal(ours, numpys)
+    # a generator made from a prepared seed still spawns like numpy's
+    s.generator("x", 0)
+    prepared = s.generator("x", 1)
+    assert type(prepared.bit_generator.seed_seq).__name__ == "_PreparedSeed"
+    child = prepared.spawn(1)[0].random(2)
+    np.testing.assert_array_equal(child, np.random.default_rng([seed, purpose_id("x"), 1]).spawn(1)[0].random(2))
+
+
+def test_seed_states_equal_numpys_seed_sequence():
+    from sim.streams import seed_states
+
+    rng = np.random.default_rng(0)
+    for words in (1, 3, 4, 6):
+        entropy = rng.integers(0, 2**32, size=(50, words), dtype=np.uint64).astype(np.uint32)
+        expected = [np.random.SeedSequence([int(w) for w in row]).generate_state(4, np.uint64) for row in entropy]
+        np.testing.assert_array_equal(seed_states(entropy), np.array(expected))

@@ -39,9 +39,7 @@ class RouteIntelligence:
         if by_patrol:
             self.patrol_finds[route] += 1
 
-    def select(
-        self, rule: RouteSelection, k: int, rng: np.random.Generator, true_rate: np.ndarray
-    ) -> np.ndarray:
+    def select(self, rule: RouteSelection, k: int, rng: np.random.Generator, true_rate: np.ndarray) -> np.ndarray:
         """Choose ``k`` distinct routes to patrol today; returns a boolean mask over routes."""
         n = len(self.records)
         k = min(k, n)
@@ -74,8 +72,10 @@ def weighted_sample(weights: np.ndarray, k: int, rng: np.random.Generator) -> np
     """k distinct indices drawn without replacement, each draw proportional to weight (Efraimidis-Spirakis keys)."""
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    keys = np.log(rng.random(len(weights))) / weights
-    return np.argpartition(-keys, k - 1)[:k]
+    keys = np.log(rng.random(len(weights)))
+    keys /= weights
+    np.negative(keys, out=keys)
+    return keys.argpartition(k - 1)[:k]
 
 
 def total_variation(a: np.ndarray, b: np.ndarray) -> float | None:

@@ -13,7 +13,7 @@ from sim.config import Count as CountSetting
 from sim.config import NonNegative, Probability
 from sim.outcomes import ContactType
 from sim.policing.base import PolicingModel, PolicingParams
-from sim.population import sample_within_schools
+from sim.population import cumulative_weights, sample_within_schools
 
 if TYPE_CHECKING:
     from sim.agents import School
@@ -63,14 +63,16 @@ class EmbeddedOfficer(PolicingModel):
             for s in officer.schools:
                 model.schools[s].link_officer = officer
         self.on_site: dict[int, Officer] = {}
+        self._fixed_approach_weights: np.ndarray | None = None
 
     def start_of_day(self, day: int) -> None:
         """Each officer is in school unless abstracted; cluster officers visit one school a day in turn."""
-        streams = self.model.streams
+        # one keyed draw per officer (officer i's draw is the same as streams.uniform("officer_presence", day, i))
+        present = self.model.streams.uniforms("officer_presence", day, np.arange(len(self.officers))).tolist()
         self.on_site = {}
-        for i, officer in enumerate(self.officers):
+        for officer, u in zip(self.officers, present, strict=True):
             officer.hours_today = 0.0
-            if streams.uniform("officer_presence", day, i) < self.params.presence_days_share:
+            if u < self.params.presence_days_share:
                 self.on_site[officer.schools[day % len(officer.schools)]] = officer
 
     def officer_on_site(self, school: School) -> Officer | None:
@@ -89,18 +91,36 @@ class EmbeddedOfficer(PolicingModel):
         pop = model.population
         rng = model.streams.generator("embedded_officer_activities", day)
         schools = np.fromiter(self.on_site, dtype=np.int64)
-        # Whom an officer approaches follows the officer's selection rule (same class for every officer).
-        weights = self.officers[0].stop_weights(np.arange(pop.n))
         k = rng.poisson(self.params.presence_contacts_per_day, size=len(schools))
-        model.add_contacts(sample_within_schools(pop, weights, schools, k, rng), ContactType.PRESENCE)
+        approached = sample_within_schools(pop, None, schools, k, rng, cumulative=self._approach_weights())
+        model.add_contacts(approached, ContactType.PRESENCE)
         lessons = rng.poisson(self.params.lessons_per_week / 5.0, size=len(schools))
+        taught = []  # the classes taught today, one entry per lesson
         for school_index, n_lessons in zip(schools.tolist(), lessons.tolist(), strict=True):
             teachers = model.schools[school_index].teachers
             officer = self.on_site[school_index]
             for _ in range(n_lessons):
                 teacher = teachers[int(rng.integers(len(teachers)))]
-                model.deliver_police_lesson(pop.students_of_class(teacher.class_id))
+                taught.append(pop.students_of_class(teacher.class_id))
                 officer.log_hours("lesson", self.params.hours_per_lesson, school_index)
+        if taught:
+            model.deliver_police_lesson(np.concatenate(taught))
+
+    def _approach_weights(self) -> np.ndarray:
+        """Cumulative weights of whom officers approach, over all students.
+
+        The officers' selection rule (``Officer.stop_weights``, the same class for every officer) decides. The default
+        rule depends only on who is from an over-policed community, so it is worked out once; an overridden rule is
+        asked again every day.
+        """
+        officer = self.officers[0]
+        fixed = type(officer).stop_weights is Officer.stop_weights
+        if self._fixed_approach_weights is None or not fixed:
+            weights = cumulative_weights(officer.stop_weights(np.arange(self.model.population.n)))
+            if not fixed:
+                return weights
+            self._fixed_approach_weights = weights
+        return self._fixed_approach_weights
 
     def end_of_day(self, day: int) -> None:
         """The rest of an on-site officer's day is presence."""

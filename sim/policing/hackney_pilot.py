@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,6 +42,17 @@ class PointsActivity(Settings):
     detection_probability: Probability = Field(
         default=0.0, description="Chance per participant of average risk that it uncovers one"
     )
+
+
+def _draw_index(weights: list[float], rng: np.random.Generator) -> int:
+    """An index drawn in proportion to ``weights``.
+
+    What ``rng.choice(len(weights), p=weights / sum)`` does (the same number from the same generator), without its
+    argument checks, which cost more than the draw.
+    """
+    total = sum(weights)  # numpy's sum of so few numbers adds them in order, as here
+    cdf = list(itertools.accumulate(w / total for w in weights))
+    return bisect.bisect_right([c / cdf[-1] for c in cdf], rng.random())
 
 
 class HackneyPilotParams(PolicingParams):
@@ -118,6 +131,17 @@ class HackneyPilot(PolicingModel):
         self.stops_with_find = 0
         self._spent = 0.0
         self.plan = self._plan_points()
+        # the generators of the planned activities (see _run_activity), their seeds hashed ahead in one pass
+        model.streams.prepare(
+            "points_activity",
+            [
+                (day, school, occurrence)
+                for day, items in self.plan.items()
+                for occurrence, (school, _) in enumerate(items)
+            ],
+        )
+        self._year_groups_of: dict[int, np.ndarray] = {}
+        self._fixed_stop_weights: dict[int, np.ndarray] = {}
         street = model.street_base_rate
         secondary = model.population.phase == 1
         reference = street[secondary].mean() if secondary.any() else street.mean()
@@ -155,7 +179,23 @@ class HackneyPilot(PolicingModel):
 
     def patrol_officer(self, route: int) -> Officer:
         """The officer patrolling a route: the advisor linked to the route's school."""
-        return self.model.schools[int(self.model.borough.route_school[route])].link_officer or self.model.response_officer
+        return (
+            self.model.schools[int(self.model.borough.route_school[route])].link_officer or self.model.response_officer
+        )
+
+    def _stop_weights(self, officer: Officer, route: int) -> np.ndarray:
+        """The officer's selection weights (``Officer.stop_weights``) over the students on a route.
+
+        The default rule depends only on who is from an over-policed community, so a route's weights are worked out
+        once.
+        """
+        students = self.model.population.students_on_route(route)
+        if type(officer).stop_weights is not Officer.stop_weights:
+            return officer.stop_weights(students)
+        weights = self._fixed_stop_weights.get(route)
+        if weights is None:
+            weights = self._fixed_stop_weights[route] = officer.stop_weights(students)
+        return weights
 
     def detects_street_incident(self, incident: Incident) -> Officer | None:
         """A patrol on the route may see what happens there."""
@@ -172,36 +212,48 @@ class HackneyPilot(PolicingModel):
             self._run_activity(day, school_index, activity, occurrence)
 
     def _patrol_routes(self, day: int) -> None:
+        """Each patrol stops students on its route; then what the day's stops find, all stops at once."""
         model = self.model
         pop = model.population
         catalogue = model.catalogue
         rng = model.streams.generator("corridor_stops", day)
-        risk = model.risk_today
+        stopped_by_patrol: list[np.ndarray] = []
+        officer_by_patrol: list[Officer] = []
         for route in np.flatnonzero(self.patrolled).tolist():
             officer = self.patrol_officer(route)
             school = int(model.borough.route_school[route])
             officer.log_hours("patrol", self.params.patrol_hours, school)
             students = pop.students_on_route(route)
             # Busier routes see more stops: the mean is per patrol on a route of average size.
-            k = min(len(students), int(rng.poisson(self.params.stops_per_patrol * len(students) / self._mean_route_size)))
+            k = min(
+                len(students), int(rng.poisson(self.params.stops_per_patrol * len(students) / self._mean_route_size))
+            )
             if k == 0:
                 continue
-            stopped = students[weighted_sample(officer.stop_weights(students), k, rng)]
-            model.add_contacts(stopped, ContactType.CORRIDOR_STOP)
-            self.stops += k
-            # Carrying follows the student's street risk (propensity, age and the route's true risk), relative to
-            # the average secondary pupil's: stop_find_probability is the find rate for such a pupil.
-            p_find = np.minimum(1.0, self.params.stop_find_probability * risk[stopped] * self._carrying[stopped])
-            found = stopped[model.streams.uniforms("stop_find", day, stopped) < p_find]
-            for s in found.tolist():
-                type_ = catalogue.type_found_by_stop(model.streams.uniform("stop_find_type", day, s))
-                if type_ is None:
-                    continue
-                self.stops_with_find += 1
-                incident = catalogue.make_incident(model, day, s, type_, Location.STOP)
-                incident.noticed = True
-                model.police_attend(officer, incident, contact=None, by_patrol=True)
-                self.stops_with_record += int(incident.recorded)
+            stopped_by_patrol.append(students[weighted_sample(self._stop_weights(officer, route), k, rng)])
+            officer_by_patrol.append(officer)
+        if not stopped_by_patrol:
+            return
+        # A student is on one route and a patrol stops someone at most once: nobody is stopped twice in a day.
+        stopped = np.concatenate(stopped_by_patrol)
+        patrol = np.repeat(np.arange(len(stopped_by_patrol)), [len(s) for s in stopped_by_patrol])
+        model.add_contacts(stopped, ContactType.CORRIDOR_STOP)
+        self.stops += len(stopped)
+        # Carrying follows the student's street risk (propensity, age and the route's true risk), relative to
+        # the average secondary pupil's: stop_find_probability is the find rate for such a pupil.
+        risk = model.risk_today[stopped] * self._carrying[stopped]
+        p_find = np.minimum(1.0, self.params.stop_find_probability * risk)
+        u_find, u_type = model.streams.uniforms_for(("stop_find", "stop_find_type"), day, stopped)
+        found = np.flatnonzero(u_find < p_find)
+        types = catalogue.types_found_by_stop(u_type[found])
+        if not types:
+            return
+        incidents = catalogue.make_incidents(model, day, stopped[found], types, Location.STOP)
+        for i, incident in zip(found.tolist(), incidents, strict=True):
+            self.stops_with_find += 1
+            incident.noticed = True
+            model.police_attend(officer_by_patrol[patrol[i]], incident, contact=None, by_patrol=True)
+            self.stops_with_record += int(incident.recorded)
 
     # --- points ------------------------------------------------------------------------------------------------
     def _plan_points(self) -> dict[int, list[tuple[int, str]]]:
@@ -212,8 +264,8 @@ class HackneyPilot(PolicingModel):
         model = self.model
         menu = self.params.points_menu
         names = list(menu)
-        cost = np.array([menu[n].cost for n in names])
-        weight = np.array([menu[n].weight for n in names])
+        cost = [float(menu[n].cost) for n in names]
+        weight = [float(menu[n].weight) for n in names]
         plan: dict[int, list[tuple[int, str]]] = {}
         years = math.ceil(model.config.days / SCHOOL_YEAR_DAYS)
         for school in range(model.borough.n_schools):
@@ -223,11 +275,10 @@ class HackneyPilot(PolicingModel):
                 last = min(model.config.days, first + SCHOOL_YEAR_DAYS)
                 remaining = self.params.points_budget * (last - first) / SCHOOL_YEAR_DAYS
                 while True:
-                    affordable = (cost <= remaining + 1e-9) & (weight > 0)
-                    if not affordable.any():
+                    p = [w if c <= remaining + 1e-9 and w > 0 else 0.0 for c, w in zip(cost, weight, strict=True)]
+                    if not any(p):
                         break
-                    p = np.where(affordable, weight, 0.0)
-                    k = int(rng.choice(len(names), p=p / p.sum()))
+                    k = _draw_index(p, rng)
                     remaining -= cost[k]
                     day = int(rng.integers(first, last))
                     plan.setdefault(day, []).append((school, names[k]))
@@ -242,7 +293,8 @@ class HackneyPilot(PolicingModel):
         rng = model.streams.generator("points_activity", day, school_index, occurrence)
         students = pop.students_of_school(school_index)
         if item.reach == "year_group":
-            year = int(rng.choice(np.unique(pop.year_group[students])))
+            years = self._year_groups(school_index)
+            year = int(years[rng.integers(len(years))])  # one of the school's year groups (as rng.choice(years))
             students = students[pop.year_group[students] == year]
         elif item.reach == "class":
             teacher = school.teachers[int(rng.integers(len(school.teachers)))]
@@ -254,10 +306,18 @@ class HackneyPilot(PolicingModel):
             type_ = model.catalogue.by_name[item.detects]
             p = np.minimum(1.0, item.detection_probability * model.risk_today[students])
             u = model.streams.uniforms("sweep_find", day, students, slot=occurrence)
-            for s in students[u < p].tolist():
-                incident = model.catalogue.make_incident(model, day, s, type_, Location.SWEEP)
+            found = students[u < p]
+            for incident in model.catalogue.make_incidents(model, day, found, [type_] * len(found), Location.SWEEP):
                 incident.noticed = True
                 model.police_attend(officer, incident, contact=None)
+
+    def _year_groups(self, school_index: int) -> np.ndarray:
+        """The year groups a school has (sorted; fixed for a run, so found once)."""
+        years = self._year_groups_of.get(school_index)
+        if years is None:
+            years = np.unique(self.model.population.year_group[self.model.population.students_of_school(school_index)])
+            self._year_groups_of[school_index] = years
+        return years
 
     def points_spent(self) -> float:
         """Points spent so far, summed over schools."""
@@ -275,9 +335,7 @@ class HackneyPilot(PolicingModel):
         )
         year = min(SCHOOL_YEAR_DAYS, len(self.patrol_history))
         year_tv = (
-            total_variation(
-                np.sum(self.patrol_history[-year:], axis=0), np.sum(self.true_rate_history[-year:], axis=0)
-            )
+            total_variation(np.sum(self.patrol_history[-year:], axis=0), np.sum(self.true_rate_history[-year:], axis=0))
             if year
             else None
         )

@@ -1,0 +1,98 @@
+"""The optimised paths give exactly what the straightforward code they replace would (docs/performance.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+from simhelpers import small_config
+
+from sim.agents import Officer
+from sim.incidents import Location
+from sim.model import BoroughModel
+from sim.population import cumulative_weights, sample_within_schools
+
+
+def test_incident_draws_are_the_keyed_uniforms():
+    # A day's incidents draw their decisions together (DayDraws); each must be the incident's own keyed draw.
+    model = BoroughModel(small_config("hackney_pilot", 30, 4))
+    streams, pop, catalogue = model.streams, model.population, model.catalogue
+    seen = 0
+    for day in range(30):
+        pop.evolve(day, streams)
+        risk, need = pop.risk(), pop.need()
+        for location, multiplier in ((Location.SCHOOL, None), (Location.STREET, model.borough.route_risk[pop.route])):
+            incidents = catalogue.draw_day(model, day, location, risk, need, multiplier)
+            for incident in incidents:
+                for purpose in ("staff_notice", "record", "a_purpose_of_an_analysts_rule"):
+                    expected = streams.uniform(purpose, day, incident.student, int(location))
+                    assert incident.draw(purpose) == expected
+                truth = streams.uniform("cj_appropriate", day, incident.student, int(location))
+                assert incident.cj_appropriate == (truth < incident.type.cj_appropriate_probability)
+                assert incident.school == pop.school[incident.student]
+                assert incident.over_policed == pop.over_policed[incident.student]
+            seen += len(incidents)
+    assert seen > 50
+    found = catalogue.make_incidents(model, 3, np.array([5, 9, 9]), catalogue.types[:3], Location.STOP)
+    for incident in found:
+        one = catalogue.make_incident(model, 3, incident.student, incident.type, Location.STOP)
+        assert incident.cj_appropriate == one.cj_appropriate
+        assert incident.draw("record") == one.draw("record") == streams.uniform("record", 3, incident.student, 2)
+
+
+def test_route_true_rate_is_the_bincount_of_the_students_rates():
+    model = BoroughModel(small_config("hackney_pilot", 5, 2))
+    model.run_for(5)
+    pop = model.population
+    expected = np.bincount(
+        pop.route, weights=model.street_base_rate * model.risk_today, minlength=model.borough.n_routes
+    )
+    np.testing.assert_array_equal(model.route_true_rate(), expected)
+
+
+def test_presence_sampling_with_fixed_weights_equals_sampling_from_the_weights():
+    model = BoroughModel(small_config("embedded_officer", 5, 1))
+    pop = model.population
+    weights = model.policing.officers[0].stop_weights(np.arange(pop.n))
+    schools, k = np.array([0, 3, 1]), np.array([4, 0, 7])
+    a = sample_within_schools(pop, weights, schools, k, np.random.default_rng(8))
+    b = sample_within_schools(pop, None, schools, k, np.random.default_rng(8), cumulative=cumulative_weights(weights))
+    np.testing.assert_array_equal(a, b)
+    assert np.all(pop.school[a] == np.repeat(schools, k))
+    # the policing model works the default rule's weights out once
+    np.testing.assert_array_equal(model.policing._approach_weights(), cumulative_weights(weights))
+
+
+class StateDependentOfficer(Officer):
+    """Stops follow today's risk: weights that change from day to day must not be cached."""
+
+    def stop_weights(self, students):
+        return self.model.risk_today[students]
+
+
+def test_overridden_stop_weights_are_asked_every_day():
+    model = BoroughModel(small_config("hackney_pilot", 3, 1, "agents.officer=test_fast_paths.StateDependentOfficer"))
+    model.run_for(3)
+    officer = model.policing.officers[0]
+    route = int(np.flatnonzero(model.borough.route_school == officer.schools[0])[0])
+    students = model.population.students_on_route(route)
+    np.testing.assert_array_equal(model.policing._stop_weights(officer, route), model.risk_today[students])
+
+
+def test_type_pick_for_a_handful_of_incidents_equals_the_vectorised_one(monkeypatch):
+    import sim.incidents
+
+    def incidents_of(few: int):
+        monkeypatch.setattr(sim.incidents, "_FEW", few)
+        model = BoroughModel(small_config("no_police", 5, 6))
+        pop = model.population
+        out = []
+        for day in range(20):
+            pop.evolve(day, model.streams)
+            risk, need = pop.risk(), pop.need()
+            for location, multiplier in ((Location.SCHOOL, None), (Location.STREET, 3.0 * model.borough.route_risk[pop.route])):
+                drawn = model.catalogue.draw_day(model, day, location, risk, need, multiplier)
+                out += [(i.day, i.student, i.location, i.type.name, i.cj_appropriate) for i in drawn]
+        return out
+
+    python, vectorised = incidents_of(10**9), incidents_of(0)
+    assert len(python) > 100
+    assert python == vectorised
