@@ -769,8 +769,16 @@ def _experiment_specs(result: SweepResult) -> tuple[tuple[str, str, str, str], .
             kind, unit = "share", "share (%)"
         elif name.endswith("_per_1000"):
             kind, unit = "rate", RATE_UNIT
+        elif name.startswith("rri_"):
+            kind, unit = "ratio", "relative rate index (1 = equal rates)"
+        elif "tv_distance" in name:
+            kind, unit = "ratio", "total-variation distance\n(0 = patrols follow true risk)"
+        elif name.endswith("_hours") or name.startswith("officer_hours"):
+            kind, unit = "ratio", "hours over the days run"
+        elif name == "points_spent":
+            kind, unit = "ratio", "points, all schools"
         else:
-            kind, unit = "ratio", "value"
+            kind, unit = "ratio", "count over the days run"
         specs.append((name, name.replace("_", " ").capitalize(), unit, kind))
     return tuple(specs)
 

@@ -18,9 +18,10 @@ import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from sim.agents import Officer, OfficerRole
+from sim.config import Probability
 from sim.outcomes import Count
 
 if TYPE_CHECKING:
@@ -136,3 +137,41 @@ class PolicingModel:
         if incident.type.serious or link is None:
             return self.model.response_officer
         return link
+
+
+class LinkedAdvisorParams(PolicingParams):
+    """Parameters of school-linked officers who advise staff before a non-emergency call to police."""
+
+    schools_per_officer: int = Field(
+        ge=1, description="Schools linked to one officer (advisor), in blocks of neighbours"
+    )
+    advise_police_when_needed: Probability = Field(
+        description="Probability the advisor advises police when a criminal-justice response is appropriate"
+    )
+    advise_police_when_not_needed: Probability = Field(
+        description="Probability the advisor advises police when a criminal-justice response is not appropriate"
+    )
+
+
+class LinkedAdvisorPolicing(PolicingModel):
+    """School-linked officers as tactical advisors.
+
+    Staff consult them before a non-emergency call (advice, no contact with the child); the linked officer
+    attends when advised, the response team in an emergency.
+    """
+
+    Params: ClassVar[type[PolicingParams]] = LinkedAdvisorParams
+    params: LinkedAdvisorParams
+
+    def setup(self) -> None:
+        """Link one advisor to each block of neighbouring schools."""
+        self.officers = self.link_officers(OfficerRole.WARD_ADVISOR, self.params.schools_per_officer)
+
+    def screen_referral(self, school: School, teacher: Teacher, incident: Incident) -> bool:
+        """Staff consult the linked advisor first."""
+        p = self.params
+        return self.consult_link_officer(school, incident, p.advise_police_when_needed, p.advise_police_when_not_needed)
+
+    def responder(self, incident: Incident) -> Officer:
+        """The linked officer attends; emergencies go to the response team."""
+        return self.link_officer_or_response(incident)

@@ -69,7 +69,7 @@ class RouteIntelligence:
 
 
 def weighted_sample(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k distinct indices drawn without replacement, each draw proportional to weight (Efraimidis-Spirakis keys)."""
+    """K distinct indices drawn without replacement, each draw proportional to weight (Efraimidis-Spirakis keys)."""
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
     keys = np.log(rng.random(len(weights)))

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import Field
 
-from sim.agents import Officer, OfficerRole
+from sim.agents import Officer
 from sim.config import NonNegative, Positive, Probability, Settings
 from sim.incidents import SCHOOL_YEAR_DAYS, Location
 from sim.outcomes import ContactType
-from sim.policing.base import PolicingModel, PolicingParams
+from sim.policing.base import LinkedAdvisorParams, LinkedAdvisorPolicing
 from sim.policing.corridors import RouteIntelligence, RouteSelection, total_variation, weighted_sample
 
 if TYPE_CHECKING:
@@ -55,18 +55,9 @@ def _draw_index(weights: list[float], rng: np.random.Generator) -> int:
     return bisect.bisect_right([c / cdf[-1] for c in cdf], rng.random())
 
 
-class HackneyPilotParams(PolicingParams):
+class HackneyPilotParams(LinkedAdvisorParams):
     """Parameters of the Hackney pilot."""
 
-    schools_per_officer: int = Field(
-        ge=1, description="Schools linked to one ward officer (advisor), in blocks of neighbours"
-    )
-    advise_police_when_needed: Probability = Field(
-        description="Probability the advisor advises police when a criminal-justice response is appropriate"
-    )
-    advise_police_when_not_needed: Probability = Field(
-        description="Probability the advisor advises police when a criminal-justice response is not appropriate"
-    )
     points_budget: NonNegative = Field(
         description="Points each school spends on police-led activities per school year (pro rata for shorter runs)"
     )
@@ -85,7 +76,7 @@ class HackneyPilotParams(PolicingParams):
         description="Probability a stop finds a possession offence on a secondary pupil of average school-run risk"
     )
     route_selection: RouteSelection = Field(
-        description="Rule picking the day's patrolled routes: proportional, top_k, exposure_corrected, uniform, true_risk"
+        description="Rule picking the day's routes: proportional, top_k, exposure_corrected, uniform, true_risk"
     )
     historic_records_per_route: NonNegative = Field(
         description="Mean recorded incidents per route before the pilot (Poisson, times the route's true risk)"
@@ -98,7 +89,7 @@ class HackneyPilotParams(PolicingParams):
     )
 
 
-class HackneyPilot(PolicingModel):
+class HackneyPilot(LinkedAdvisorPolicing):
     """Advisors, Safer Corridors and the points budget."""
 
     Params = HackneyPilotParams
@@ -116,8 +107,8 @@ class HackneyPilot(PolicingModel):
 
     def setup(self) -> None:
         """Link advisors to schools, seed route intelligence with (biased) history, plan each school's points."""
+        super().setup()
         model = self.model
-        self.officers = self.link_officers(OfficerRole.WARD_ADVISOR, self.params.schools_per_officer)
         borough = model.borough
         rng = model.streams.generator("route_history")
         bias = np.where(borough.ward_over_policed[borough.route_ward], self.params.historic_over_policing_bias, 1.0)
@@ -152,15 +143,6 @@ class HackneyPilot(PolicingModel):
         self.patrols_per_day = max(1, round(share * borough.n_routes)) if share > 0 else 0
 
     # --- advisors ----------------------------------------------------------------------------------------------
-    def screen_referral(self, school, teacher, incident) -> bool:
-        """Staff consult the linked advisor first; the advice involves no contact with the child."""
-        p = self.params
-        return self.consult_link_officer(school, incident, p.advise_police_when_needed, p.advise_police_when_not_needed)
-
-    def responder(self, incident: Incident) -> Officer:
-        """The linked officer attends when advice says police are needed; emergencies go to response."""
-        return self.link_officer_or_response(incident)
-
     # --- Safer Corridors ---------------------------------------------------------------------------------------
     def start_of_day(self, day: int) -> None:
         """Choose today's patrolled routes from the route intelligence."""
