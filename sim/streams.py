@@ -75,7 +75,7 @@ _MIX_MULT_R = np.uint32(0x4973F715)
 _XSHIFT = np.uint32(16)
 _MASK32 = 0xFFFFFFFF
 _POOL_SIZE = 4
-_PREPARE_AHEAD = 64  # days of generator seeds hashed at once
+_PREPARE_AHEAD = 256  # days of generator seeds hashed at once (the cost hardly depends on how many)
 _FEW = 16  # below this many keyed draws in one call, hashing in Python beats numpy's per-call cost
 
 
@@ -138,10 +138,10 @@ def _words(n: int) -> list[int]:
 class _PreparedSeed(ISpawnableSeedSequence):
     """The SeedSequence of one generator, with the PCG64 seed already computed; the rest is the real one's."""
 
-    __slots__ = ("_entropy", "_real", "_state")
+    __slots__ = ("_key", "_real", "_state")
 
-    def __init__(self, entropy: list[int], state: np.ndarray) -> None:
-        self._entropy = entropy
+    def __init__(self, key: list, state: np.ndarray) -> None:
+        self._key = key  # [seed, purpose name, *keys]: the entropy, once the purpose is made a number
         self._state = state
         self._real: np.random.SeedSequence | None = None
 
@@ -149,7 +149,8 @@ class _PreparedSeed(ISpawnableSeedSequence):
     def real(self) -> np.random.SeedSequence:
         """The equivalent numpy SeedSequence (made on demand)."""
         if self._real is None:
-            self._real = np.random.SeedSequence(self._entropy)
+            seed, purpose, *keys = self._key
+            self._real = np.random.SeedSequence([seed, purpose_id(purpose), *(int(k) for k in keys)])
         return self._real
 
     def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
@@ -185,9 +186,11 @@ class RandomStreams:
 
         The same as ``np.random.default_rng([seed, purpose_id(purpose), *keys])``.
         """
+        state = self._prepared.pop((purpose, *keys), None)  # numpy integers hash and compare like Python ones
+        if state is not None:  # the usual case, kept short: it runs several times a day
+            return np.random.Generator(np.random.PCG64(_PreparedSeed([self.seed, purpose, *keys], state)))
         keys = tuple(int(k) for k in keys)
-        state = self._prepared.pop((purpose, *keys), None)
-        if state is None and keys and 0 <= keys[0] < _MASK32 - _PREPARE_AHEAD:
+        if keys and 0 <= keys[0] < _MASK32 - _PREPARE_AHEAD:
             rest = (purpose, *keys[1:])
             if self._last_first_key.get(rest) == keys[0] - 1:  # asked for day after day: hash the next days now
                 self._prepare(purpose, keys)
@@ -195,8 +198,7 @@ class RandomStreams:
             self._last_first_key[rest] = keys[0]
         if state is None:
             return np.random.default_rng([self.seed, purpose_id(purpose), *keys])
-        entropy = [self.seed, purpose_id(purpose), *keys]
-        return np.random.Generator(np.random.PCG64(_PreparedSeed(entropy, state)))
+        return np.random.Generator(np.random.PCG64(_PreparedSeed([self.seed, purpose, *keys], state)))
 
     def prepare(self, purpose: str, keys: Sequence[Sequence[int]] | np.ndarray) -> None:
         """Hash ahead, in one pass, the seeds of ``generator(purpose, *row)`` for every row of ``keys``.

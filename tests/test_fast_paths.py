@@ -96,3 +96,37 @@ def test_type_pick_for_a_handful_of_incidents_equals_the_vectorised_one(monkeypa
     python, vectorised = incidents_of(10**9), incidents_of(0)
     assert len(python) > 100
     assert python == vectorised
+
+
+def test_need_is_exp_of_log_need_after_any_change():
+    # need() keeps exp(log_need) and refreshes only where log_need changed: by the model or by anyone else.
+    model = BoroughModel(small_config("embedded_officer", 40, 3))
+    pop = model.population
+    model.run_for(40)
+    np.testing.assert_array_equal(pop.need(), np.exp(pop.log_need))
+    pop.log_need[[0, 7, 7, pop.n - 1]] += 0.3  # an analyst's rule writing the state directly
+    pop.log_need[5:9] = -1.0
+    np.testing.assert_array_equal(pop.need(), np.exp(pop.log_need))
+    assert not pop.need().flags.writeable  # a shared array: callers cannot change it by mistake
+
+
+def test_ledger_counts_and_hours_are_written_through_to_the_arrays():
+    import copy
+    import pickle
+
+    from sim.outcomes import Count, Hours, Ledger
+
+    ledger = Ledger(days=3, n_schools=4, n_students=10)
+    ledger.add(2, 3, Count.EXCLUSIONS, 1, 5)
+    ledger.add(0, 0, Count.INCIDENTS, 0)
+    ledger.add_hours(1, 2, Hours.OFFICER, 0.25)
+    ledger.add_hours(1, 2, Hours.OFFICER, 0.5)
+    expected = np.zeros_like(ledger.counts)
+    expected[2, 3, Count.EXCLUSIONS, 1] = 5
+    expected[0, 0, Count.INCIDENTS, 0] = 1
+    np.testing.assert_array_equal(ledger.counts, expected)
+    assert ledger.hours[1, 2, Hours.OFFICER] == 0.75 and ledger.hours.sum() == 0.75
+    for other in (copy.deepcopy(ledger), pickle.loads(pickle.dumps(ledger))):  # copies write to their own arrays
+        other.add(0, 0, Count.INCIDENTS, 0)
+        assert other.counts[0, 0, Count.INCIDENTS, 0] == 2
+    assert ledger.counts[0, 0, Count.INCIDENTS, 0] == 1
