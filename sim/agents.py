@@ -91,13 +91,13 @@ class Student(mesa.Agent):
         ceiling = pop.log_max_propensity
         pop.base_log_propensity[self.index] = min(ceiling, pop.base_log_propensity[self.index] + shift)
         pop.log_propensity[self.index] = min(ceiling, pop.log_propensity[self.index] + shift)
-        pop.engagement[self.index] = max(0.0, pop.engagement[self.index] - cfg.labelling_engagement_loss)
+        pop.set_engagement(self.index, max(0.0, pop.engagement[self.index] - cfg.labelling_engagement_loss))
 
     def on_exclusion(self, incident: Incident) -> None:
         """An exclusion lowers engagement."""
         cfg = self.model.config.students
         pop = self.model.population
-        pop.engagement[self.index] = max(0.0, pop.engagement[self.index] - cfg.exclusion_engagement_loss)
+        pop.set_engagement(self.index, max(0.0, pop.engagement[self.index] - cfg.exclusion_engagement_loss))
 
 
 class Teacher(mesa.Agent):
@@ -182,7 +182,7 @@ class YouthWorker(mesa.Agent):
         end = day + self.model.population.youth_work_case_days
         self.cases[student] = end
         self.cases_taken += 1
-        self.model.population.youth_work_until[student] = end
+        self.model.population.start_youth_work(student, end)
 
     def diverts(self, incident: Incident) -> bool:
         """A youth worker who holds the student's case takes on a non-serious incident instead of police."""
@@ -402,5 +402,5 @@ class School(mesa.Agent):
             return False
         end = day + pop.mental_health_case_days
         self.mental_health_case_ends.append(end)
-        pop.mental_health_until[student] = end
+        pop.start_mental_health(student, end)
         return True

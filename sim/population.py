@@ -30,6 +30,11 @@ class StudentPopulation:
         log_need: wellbeing need (drives wellbeing crises); lowered by mental-health support.
         engagement: 0 to 1; lowered by crime records and exclusions.
         youth_work_until, mental_health_until: the day a support case ends (-1: none).
+
+    ``engagement``, ``youth_work_until`` and ``mental_health_until`` are read-only arrays: change them through
+    :meth:`set_engagement`, :meth:`start_youth_work` and :meth:`start_mental_health`, which also keep the short
+    lists of students they concern, so that the daily update touches those few students rather than scanning
+    everyone (a direct write raises ``ValueError: assignment destination is read-only``).
     """
 
     def __init__(self, borough: Borough, borough_cfg: BoroughConfig, cfg: StudentsConfig, streams: RandomStreams):
@@ -76,9 +81,17 @@ class StudentPopulation:
         self._need = np.exp(self.log_need)
         self._need.flags.writeable = False
         self._need_from = self.log_need.copy()
-        self.engagement = np.ones(n)
-        self.youth_work_until = np.full(n, -1, dtype=np.int64)
-        self.mental_health_until = np.full(n, -1, dtype=np.int64)
+        # the arrays the setters write; the public attributes are read-only views of them (see _views)
+        self._engagement = np.ones(n)
+        self._youth_work_until = np.full(n, -1, dtype=np.int64)
+        self._mental_health_until = np.full(n, -1, dtype=np.int64)
+        self._views()
+        # The students whose state differs from the default, kept by the setters: everyone whose engagement has
+        # been set (below 1 for all but a few), and everyone whose youth-work or mental-health case may still be
+        # open (evolve drops the cases that have ended).
+        self._disengaged = StudentSet()
+        self._in_youth_work = StudentSet()
+        self._in_mental_health = StudentSet()
         self.youth_work_case_days = borough_cfg.youth_work_case_days
         self.mental_health_case_days = borough_cfg.mental_health_case_days
 
@@ -111,12 +124,46 @@ class StudentPopulation:
         """First and one-past-last student index of each school (students are stored school by school)."""
         return self._school_bounds[schools], self._school_bounds[schools + 1]
 
+    # --- state changes made by the rules -------------------------------------------------------------------------
+    def set_engagement(self, students: int | np.ndarray, engagement: float | np.ndarray) -> None:
+        """Set the engagement (0 to 1) of one student or many."""
+        self._engagement[students] = engagement
+        self._disengaged.add(students)
+
+    def start_youth_work(self, students: int | np.ndarray, until: int | np.ndarray) -> None:
+        """Open (or move the end of) youth-work cases: support on the days before ``until``."""
+        self._youth_work_until[students] = until
+        self._in_youth_work.add(students)
+
+    def start_mental_health(self, students: int | np.ndarray, until: int | np.ndarray) -> None:
+        """Open (or move the end of) mental-health cases: support on the days before ``until``."""
+        self._mental_health_until[students] = until
+        self._in_mental_health.add(students)
+
+    def _views(self) -> None:
+        for name in ("engagement", "youth_work_until", "mental_health_until"):
+            view = getattr(self, f"_{name}").view()
+            view.flags.writeable = False
+            setattr(self, name, view)
+
+    def __getstate__(self) -> dict:
+        """For copying and pickling: the arrays once, without the read-only views onto them."""
+        state = self.__dict__.copy()
+        for name in ("engagement", "youth_work_until", "mental_health_until"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._views()
+
     # --- state -------------------------------------------------------------------------------------------------
     def risk(self) -> np.ndarray:
         """Today's incident risk multiplier for every student (propensity, raised by disengagement)."""
         risk = np.exp(self.log_propensity)
-        # Only disengaged students need the factor (1 + d (1 - engagement)); it is exactly 1 for the others.
-        disengaged = np.flatnonzero(self.engagement != 1.0)
+        # Only disengaged students need the factor (1 + d (1 - engagement)); it is exactly 1 for the others (and
+        # for any student in the list whose engagement is back at 1).
+        disengaged = self._disengaged.array()
         if len(disengaged):
             risk[disengaged] *= 1.0 + self.cfg.disengagement_risk * (1.0 - self.engagement[disengaged])
         return risk
@@ -150,11 +197,12 @@ class StudentPopulation:
         noise = streams.generator("propensity_drift", day).random(self.n)
         noise -= 0.5
         noise *= _SQRT12
+        # the students in support today: those whose case ends after today (ended cases leave the lists)
+        in_youth_work = self._in_youth_work.keep_open(self._youth_work_until, day)
+        in_mental_health = self._in_mental_health.keep_open(self._mental_health_until, day)
         if cfg.youth_work_effect > 0:
-            in_youth_work = np.flatnonzero(self.youth_work_until > day)
             self.base_log_propensity[in_youth_work] += np.log1p(-cfg.youth_work_effect) / self.youth_work_case_days
         if cfg.mental_health_effect > 0:
-            in_mental_health = np.flatnonzero(self.mental_health_until > day)
             self.log_need[in_mental_health] += np.log1p(-cfg.mental_health_effect) / self.mental_health_case_days
         noise *= cfg.drift_noise
         pull = self.base_log_propensity - self.log_propensity
@@ -162,6 +210,46 @@ class StudentPopulation:
         noise += pull
         self.log_propensity += noise
         self.log_propensity[self.log_propensity > self.log_max_propensity] = self.log_max_propensity
+
+
+class StudentSet:
+    """A set of students, as a Python set (cheap to add one to) and a numpy array (to index the state arrays with).
+
+    The array holds each member once, in no particular order: the daily update uses it for element-wise
+    arithmetic only, where the order makes no difference.
+    """
+
+    def __init__(self) -> None:
+        self._members: set[int] = set()
+        self._array = np.zeros(0, dtype=np.int64)
+        self._new: list[int] = []
+
+    def add(self, students: int | np.ndarray) -> None:
+        """Add one student or many (those already members are left as they are)."""
+        one = isinstance(students, int | np.integer)
+        for student in (int(students),) if one else np.asarray(students, dtype=np.int64).reshape(-1).tolist():
+            if student not in self._members:
+                self._members.add(student)
+                self._new.append(student)
+
+    def array(self) -> np.ndarray:
+        """The members, as an array of indices."""
+        if self._new:
+            self._array = np.concatenate((self._array, np.array(self._new, dtype=np.int64)))
+            self._new.clear()
+        return self._array
+
+    def keep_open(self, until: np.ndarray, day: int) -> np.ndarray:
+        """Drop the members whose case ended by ``day`` (``until[student] <= day``); the others, as an array."""
+        members = self.array()
+        still = until[members] > day
+        if not still.all():
+            self._members.difference_update(members[~still].tolist())
+            self._array = members = members[still]
+        return members
+
+    def __len__(self) -> int:
+        return len(self._members)
 
 
 def sample_within_schools(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from simhelpers import small_config
 
 from sim.agents import Officer
@@ -130,3 +132,74 @@ def test_ledger_counts_and_hours_are_written_through_to_the_arrays():
         other.add(0, 0, Count.INCIDENTS, 0)
         assert other.counts[0, 0, Count.INCIDENTS, 0] == 2
     assert ledger.counts[0, 0, Count.INCIDENTS, 0] == 1
+
+
+def _full_scan_day(pop, day):
+    """The daily update as it was written before the tracked student sets: scanning every student."""
+    cfg = pop.cfg
+    in_youth_work = np.flatnonzero(pop.youth_work_until > day)
+    in_mental_health = np.flatnonzero(pop.mental_health_until > day)
+    risk = np.exp(pop.log_propensity)
+    disengaged = np.flatnonzero(pop.engagement != 1.0)
+    risk[disengaged] *= 1.0 + cfg.disengagement_risk * (1.0 - pop.engagement[disengaged])
+    return in_youth_work, in_mental_health, risk
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    changes=st.lists(
+        st.tuples(
+            st.sampled_from(["engagement", "youth_work", "mental_health"]),
+            st.lists(st.integers(0, 199), min_size=1, max_size=5),
+            st.integers(0, 12),
+        ),
+        max_size=30,
+    )
+)
+def test_tracked_support_and_engagement_equal_a_scan_of_everyone(changes):
+    # The population keeps short lists of the students in support and with lowered engagement; the daily update
+    # over them must equal the same update over a scan of every student, whatever the rules change and when.
+    model = BoroughModel(small_config("no_police", 12, 1))
+    pop = model.population
+    assert pop.cfg.youth_work_effect > 0 and pop.cfg.mental_health_effect > 0
+    by_day: dict[int, list] = {}
+    for kind, students, day in changes:
+        by_day.setdefault(day, []).append((kind, np.array(students), day))
+    for day in range(12):
+        for kind, students, when in by_day.get(day, []):
+            if kind == "engagement":
+                pop.set_engagement(students, 1.0 if when % 5 == 0 else 0.5)  # also back to 1 sometimes
+            elif kind == "youth_work":
+                pop.start_youth_work(students, when + 3)
+            else:
+                pop.start_mental_health(students if len(students) > 1 else int(students[0]), when + 2)
+        base, need = pop.base_log_propensity.copy(), pop.log_need.copy()
+        in_youth_work, in_mental_health, _ = _full_scan_day(pop, day)
+        pop.evolve(day, model.streams)
+        expected_base, expected_need = base.copy(), need.copy()
+        expected_base[in_youth_work] += np.log1p(-pop.cfg.youth_work_effect) / pop.youth_work_case_days
+        expected_need[in_mental_health] += np.log1p(-pop.cfg.mental_health_effect) / pop.mental_health_case_days
+        np.testing.assert_array_equal(pop.base_log_propensity, expected_base)
+        np.testing.assert_array_equal(pop.log_need, expected_need)
+        np.testing.assert_array_equal(pop.risk(), _full_scan_day(pop, day)[2])
+
+
+def test_tracked_state_is_read_only_and_survives_copies():
+    import copy
+    import pickle
+
+    import pytest
+
+    model = BoroughModel(small_config("no_police", 5, 1))
+    pop = model.population
+    for name in ("engagement", "youth_work_until", "mental_health_until"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(pop, name)[3] = 0
+    pop.set_engagement(3, 0.25)
+    pop.start_youth_work(np.array([4, 5]), 9)
+    assert pop.engagement[3] == 0.25 and list(pop.youth_work_until[4:6]) == [9, 9]
+    for other in (copy.deepcopy(pop), pickle.loads(pickle.dumps(pop))):
+        other.set_engagement(7, 0.5)  # a copy writes to its own arrays, seen through its own views
+        assert other.engagement[7] == 0.5 and pop.engagement[7] == 1.0 and other.engagement[3] == 0.25
+        assert not other.engagement.flags.writeable
+        np.testing.assert_array_equal(np.sort(other._disengaged.array()), [3, 7])

@@ -212,7 +212,7 @@ def _evolve(model, days):
 def test_youth_work_support_lowers_propensity_over_time():
     supported, control = make("no_police", days=60), make("no_police", days=60)
     cohort = np.arange(100)
-    supported.population.youth_work_until[cohort] = 60
+    supported.population.start_youth_work(cohort, 60)
     _evolve(supported, 30)
     _evolve(control, 30)
     sp, cp = supported.population, control.population
@@ -224,7 +224,7 @@ def test_youth_work_support_lowers_propensity_over_time():
 
 def test_finished_youth_work_case_has_no_further_effect():
     model, control = make("no_police"), make("no_police")
-    model.population.youth_work_until[:10] = 5
+    model.population.start_youth_work(np.arange(10), 5)
     _evolve(model, 5)
     shift = model.population.base_log_propensity[:10] - control.population.base_log_propensity[:10]
     for day in range(5, 15):
