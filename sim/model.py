@@ -134,6 +134,7 @@ class BoroughModel(mesa.Model):
         self._student_route_risk = self.borough.route_risk[pop.route]  # the true risk of each student's school run
         self.street_base_rate = self.catalogue.rate[int(Location.STREET)].sum(axis=1)[phase] * self._student_route_risk
         self.risk_today = pop.risk()
+        self.risk_today.flags.writeable = False
 
         scenario = config.scenario
         self.policing = import_object(scenario.policing_model)(self, scenario.parsed_params())
@@ -204,6 +205,7 @@ class BoroughModel(mesa.Model):
         pop.evolve(day, self.streams)
         risk = pop.risk()
         need = pop.need()
+        risk.flags.writeable = False  # shared by the rules, and kept by some: nobody may change it
         self.risk_today = risk
         self.policing.start_of_day(day)
 
@@ -357,8 +359,12 @@ class BoroughModel(mesa.Model):
         """The student's class teacher."""
         return self.teachers[self._class_of[student]]
 
-    def route_true_rate(self) -> np.ndarray:
-        """Expected school-run incidents per route today: the true pattern of risk the police do not see."""
+    def route_true_rate(self, risk: np.ndarray | None = None) -> np.ndarray:
+        """Expected school-run incidents per route today: the true pattern of risk the police do not see.
+
+        Args:
+            risk: the students' risk multipliers to use instead of today's (``risk_today``), e.g. another day's.
+        """
         # The sum over each route's students of base rate x today's risk, as a (route x student) 0/1 matrix times
         # the rates: it adds in student order, exactly like np.bincount(route, weights=...), at a third of the cost.
         if self._route_membership is None:
@@ -367,7 +373,7 @@ class BoroughModel(mesa.Model):
                 (np.ones(pop.n), (pop.route, np.arange(pop.n))), shape=(self.borough.n_routes, pop.n)
             )
             self._route_membership.sort_indices()
-        return self._route_membership @ (self.street_base_rate * self.risk_today)
+        return self._route_membership @ (self.street_base_rate * (self.risk_today if risk is None else risk))
 
     def officer_hours_by_activity(self) -> dict[str, float]:
         """Officer hours summed over all officers, by activity."""

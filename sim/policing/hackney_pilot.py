@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import bisect
+import collections
 import itertools
 import math
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,6 +30,9 @@ from sim.policing.corridors import RouteIntelligence, RouteSelection, total_vari
 if TYPE_CHECKING:
     from sim.config import SimConfig
     from sim.incidents import Incident
+
+
+_TAIL_DAYS = 20  # the window of the patrols' last-days distance from true risk
 
 
 class PointsActivity(Settings):
@@ -116,7 +120,14 @@ class HackneyPilot(LinkedAdvisorPolicing):
         model.intelligence = RouteIntelligence(borough.n_routes, rng.poisson(expected))
         self.patrolled = np.zeros(borough.n_routes, dtype=bool)
         self.patrol_history: list[np.ndarray] = []
+        # The true pattern of school-run risk the patrols are compared with (extra_metrics). Each day's route rates
+        # (BoroughModel.route_true_rate) are kept when the oracle rule needs them or the run is longer than a
+        # school year; otherwise the metrics need only the students' risk summed over the run and the last days'
+        # risk, which saves the daily route sums (a few per cent of a run).
         self.true_rate_history: list[np.ndarray] = []
+        self._daily_true_rates = self.params.route_selection == "true_risk" or model.config.days > SCHOOL_YEAR_DAYS
+        self._risk_sum = np.zeros(model.population.n)
+        self._recent_risk: collections.deque[np.ndarray] = collections.deque(maxlen=_TAIL_DAYS)
         self.stops = 0
         self.stops_with_record = 0
         self.stops_with_find = 0
@@ -147,11 +158,16 @@ class HackneyPilot(LinkedAdvisorPolicing):
     def start_of_day(self, day: int) -> None:
         """Choose today's patrolled routes from the route intelligence."""
         model = self.model
-        true_rate = model.route_true_rate()
+        true_rate = None
+        if self._daily_true_rates:
+            true_rate = model.route_true_rate()
+            self.true_rate_history.append(true_rate)
+        else:
+            self._risk_sum += model.risk_today
+            self._recent_risk.append(model.risk_today)  # today's risk is a new, read-only array each day
         rng = model.streams.generator("corridor_selection", day)
         self.patrolled = model.intelligence.select(self.params.route_selection, self.patrols_per_day, rng, true_rate)
         self.patrol_history.append(self.patrolled)
-        self.true_rate_history.append(true_rate)
 
     def street_risk_multiplier(self) -> np.ndarray | None:
         """Deterrence on patrolled routes (none by default: no reliable evidence)."""
@@ -307,20 +323,22 @@ class HackneyPilot(LinkedAdvisorPolicing):
 
     def extra_metrics(self) -> dict[str, Any]:
         """Corridor patrols: stops, finds, no-further-action share, and how far patrols are from true risk."""
-        patrol_days = np.sum(self.patrol_history, axis=0) if self.patrol_history else np.zeros(1)
-        true_rate = np.sum(self.true_rate_history, axis=0) if self.true_rate_history else np.zeros(1)
-        tail = min(20, len(self.patrol_history))
-        tail_tv = (
-            total_variation(np.sum(self.patrol_history[-tail:], axis=0), np.sum(self.true_rate_history[-tail:], axis=0))
-            if tail
-            else None
-        )
-        year = min(SCHOOL_YEAR_DAYS, len(self.patrol_history))
-        year_tv = (
-            total_variation(np.sum(self.patrol_history[-year:], axis=0), np.sum(self.true_rate_history[-year:], axis=0))
-            if year
-            else None
-        )
+        model = self.model
+        days = len(self.patrol_history)
+        patrol_days = np.sum(self.patrol_history, axis=0) if days else np.zeros(1)
+        tail, year = min(_TAIL_DAYS, days), min(SCHOOL_YEAR_DAYS, days)
+        if self._daily_true_rates:
+            history = self.true_rate_history
+            true_rate = np.sum(history, axis=0) if days else np.zeros(1)
+            tail_rate = np.sum(history[-tail:], axis=0) if tail else None
+            year_rate = np.sum(history[-year:], axis=0) if year else None
+        else:  # at most a school year run: its last school year is all of it
+            true_rate = model.route_true_rate(self._risk_sum)  # the days' route rates, summed over the days
+            recent = list(self._recent_risk)[-tail:] if tail else []
+            tail_rate = np.sum([model.route_true_rate(risk) for risk in recent], axis=0) if tail else None
+            year_rate = true_rate if year else None
+        tail_tv = total_variation(np.sum(self.patrol_history[-tail:], axis=0), tail_rate) if tail else None
+        year_tv = total_variation(np.sum(self.patrol_history[-year:], axis=0), year_rate) if year else None
         return {
             "points_budget_per_school": self.params.points_budget,
             "corridor_patrols": float(patrol_days.sum()),
