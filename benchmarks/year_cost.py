@@ -58,12 +58,21 @@ def main() -> None:
         median = statistics.median(totals)
         rate = students * days / median
         results.append(
-            {"scenario": scenario, "median_s": median, "min_s": min(totals), "max_s": max(totals),
-             "build_median_s": statistics.median(builds), "students": students, "days": days,
-             "student_days_per_s": rate}
+            {
+                "scenario": scenario,
+                "median_s": median,
+                "min_s": min(totals),
+                "max_s": max(totals),
+                "build_median_s": statistics.median(builds),
+                "students": students,
+                "days": days,
+                "student_days_per_s": rate,
+            }
         )
-        print(f"{scenario:<22}{median:>10.3f}{min(totals):>8.3f}{max(totals):>8.3f}"
-              f"{statistics.median(builds):>9.3f}{rate:>16,.0f}")
+        print(
+            f"{scenario:<22}{median:>10.3f}{min(totals):>8.3f}{max(totals):>8.3f}"
+            f"{statistics.median(builds):>9.3f}{rate:>16,.0f}"
+        )
     if args.json:
         print(json.dumps(results, indent=1))
 

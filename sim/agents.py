@@ -235,9 +235,9 @@ class Officer(mesa.Agent):
         t = incident.type
         if not t.recordable:
             return False
-        if incident.location == Location.SCHOOL and not t.indictable:
-            if incident.draw("schools_protocol") < self.model.policing.schools_protocol_use:
-                return False
+        school_may_deal_with_it = incident.location == Location.SCHOOL and not t.indictable
+        if school_may_deal_with_it and incident.draw("schools_protocol") < self.model.policing.schools_protocol_use:
+            return False
         police = self.model.config.police
         p = police.recording_by_severity[t.severity - 1]
         if incident.over_policed and 0 < p < 1:
@@ -246,7 +246,7 @@ class Officer(mesa.Agent):
         return incident.draw("record") < p
 
     def advises_police(self, incident: Incident, when_needed: float, when_not_needed: float) -> bool:
-        """A tactical advisor's advice to staff: is a police response needed? (No contact with the child.)
+        """A tactical advisor's advice to staff on whether a police response is needed (no contact with the child).
 
         Args:
             incident: the incident staff ask about.
@@ -316,8 +316,11 @@ class School(mesa.Agent):
             self.discipline(incident)
 
     def refer_to_police(self, incident: Incident, teacher: Teacher, capacity_shortfall: bool = False) -> None:
-        """Call police: emergencies go straight through; a student's youth worker may divert the incident first;
-        other calls may be screened (an advisor's advice)."""
+        """Call police.
+
+        Emergencies go straight through; otherwise a student's youth worker may divert the incident first, and the
+        call may be screened (an advisor's advice).
+        """
         model = self.model
         if not incident.type.serious:
             worker = model.youth_worker_of(incident.student)
@@ -353,7 +356,9 @@ class School(mesa.Agent):
         if teacher.escalates_when_support_full(incident):
             self.refer_to_police(incident, teacher, capacity_shortfall=True)
         else:
-            model.ledger.add_hours(model.day, self.index, Hours.TEACHER_PASTORAL, model.config.staff.pastoral_hours_per_crisis)
+            model.ledger.add_hours(
+                model.day, self.index, Hours.TEACHER_PASTORAL, model.config.staff.pastoral_hours_per_crisis
+            )
 
     def support_after_crisis(self, incident: Incident) -> None:
         """A wellbeing crisis police already attended: the school still seeks support, without calling police again."""
@@ -362,7 +367,9 @@ class School(mesa.Agent):
             return
         model.ledger.add(model.day, self.index, Count.UNMET_MENTAL_HEALTH_REFERRALS, int(incident.over_policed))
         if not model.refer_to_youth_work(incident.student, self.index):
-            model.ledger.add_hours(model.day, self.index, Hours.TEACHER_PASTORAL, model.config.staff.pastoral_hours_per_crisis)
+            model.ledger.add_hours(
+                model.day, self.index, Hours.TEACHER_PASTORAL, model.config.staff.pastoral_hours_per_crisis
+            )
 
     def discipline(self, incident: Incident) -> None:
         """The school deals with it itself; staff do the police-like work (investigating, searching)."""

@@ -262,7 +262,11 @@ class IncidentCatalogue:
             kinds = [
                 self._type_index(int(location), p, r, nd, m, x)
                 for p, r, nd, m, x in zip(
-                    phase[who].tolist(), risk[who].tolist(), need[who].tolist(), multiplier, u[who].tolist(),
+                    phase[who].tolist(),
+                    risk[who].tolist(),
+                    need[who].tolist(),
+                    multiplier,
+                    u[who].tolist(),
                     strict=True,
                 )
             ]

@@ -15,7 +15,6 @@ from sim.borough import PRIMARY, Borough
 from sim.config import BoroughConfig, StudentsConfig
 from sim.streams import RandomStreams
 
-
 _SQRT12 = math.sqrt(12.0)
 
 

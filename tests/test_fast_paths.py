@@ -90,7 +90,10 @@ def test_type_pick_for_a_handful_of_incidents_equals_the_vectorised_one(monkeypa
         for day in range(20):
             pop.evolve(day, model.streams)
             risk, need = pop.risk(), pop.need()
-            for location, multiplier in ((Location.SCHOOL, None), (Location.STREET, 3.0 * model.borough.route_risk[pop.route])):
+            for location, multiplier in (
+                (Location.SCHOOL, None),
+                (Location.STREET, 3.0 * model.borough.route_risk[pop.route]),
+            ):
                 drawn = model.catalogue.draw_day(model, day, location, risk, need, multiplier)
                 out += [(i.day, i.student, i.location, i.type.name, i.cj_appropriate) for i in drawn]
         return out
