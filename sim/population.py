@@ -16,6 +16,8 @@ from sim.config import BoroughConfig, StudentsConfig
 from sim.streams import RandomStreams
 
 _SQRT12 = math.sqrt(12.0)
+# state the rules change through StudentPopulation's setters; the public arrays are read-only views of _<name>
+_READ_ONLY_STATE = ("engagement", "youth_work_until", "mental_health_until")
 
 
 class StudentPopulation:
@@ -140,7 +142,7 @@ class StudentPopulation:
         self._in_mental_health.add(students)
 
     def _views(self) -> None:
-        for name in ("engagement", "youth_work_until", "mental_health_until"):
+        for name in _READ_ONLY_STATE:
             view = getattr(self, f"_{name}").view()
             view.flags.writeable = False
             setattr(self, name, view)
@@ -148,7 +150,7 @@ class StudentPopulation:
     def __getstate__(self) -> dict:
         """For copying and pickling: the arrays once, without the read-only views onto them."""
         state = self.__dict__.copy()
-        for name in ("engagement", "youth_work_until", "mental_health_until"):
+        for name in _READ_ONLY_STATE:
             del state[name]
         return state
 
@@ -246,9 +248,6 @@ class StudentSet:
             self._members.difference_update(members[~still].tolist())
             self._array = members = members[still]
         return members
-
-    def __len__(self) -> int:
-        return len(self._members)
 
 
 def sample_within_schools(

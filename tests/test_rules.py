@@ -286,17 +286,23 @@ def test_no_police_attends_no_non_emergency_in_school():
 
 
 # --- Hackney advisors ----------------------------------------------------------------------------------------------
-def test_hackney_advisor_consultation_makes_no_contact_with_the_child():
+def _hackney_referral(advise_police: int):
+    """A teacher refers a fight to the school's Hackney advisor, who always (1) or never (0) advises police."""
     model = make(
         "hackney_pilot",
-        "scenario.params.advise_police_when_needed=0",
-        "scenario.params.advise_police_when_not_needed=0",
+        f"scenario.params.advise_police_when_needed={advise_police}",
+        f"scenario.params.advise_police_when_not_needed={advise_police}",
     )
     school = model.schools[0]
     teacher = school.teachers[0]
     student = model.population.students_of_class(teacher.class_id)[0]
     inc = incident(model, student, "fight_no_injury")
     school.refer_to_police(inc, teacher)
+    return model, school, student, inc
+
+
+def test_hackney_advisor_consultation_makes_no_contact_with_the_child():
+    model, school, _, inc = _hackney_referral(advise_police=0)
     assert model.ledger.counts[0, school.index, Count.ADVISOR_CONSULTATIONS].sum() == 1
     assert school.link_officer.hours.get("consultation") == model.config.police.hours_consultation
     assert contacts_total(model) == 0
@@ -306,16 +312,7 @@ def test_hackney_advisor_consultation_makes_no_contact_with_the_child():
 
 
 def test_hackney_advice_to_call_police_does_lead_to_a_contact():
-    model = make(
-        "hackney_pilot",
-        "scenario.params.advise_police_when_needed=1",
-        "scenario.params.advise_police_when_not_needed=1",
-    )
-    school = model.schools[0]
-    teacher = school.teachers[0]
-    student = model.population.students_of_class(teacher.class_id)[0]
-    inc = incident(model, student, "fight_no_injury")
-    school.refer_to_police(inc, teacher)
+    model, school, student, inc = _hackney_referral(advise_police=1)
     assert model.ledger.counts[0, school.index, Count.ADVISOR_CONSULTATIONS].sum() == 1
     assert contacts_total(model) == 1
     assert model.ledger.student_contacts[student] == 1

@@ -334,8 +334,8 @@ class HackneyPilot(LinkedAdvisorPolicing):
             year_rate = np.sum(history[-year:], axis=0) if year else None
         else:  # at most a school year run: its last school year is all of it
             true_rate = model.route_true_rate(self._risk_sum)  # the days' route rates, summed over the days
-            recent = list(self._recent_risk)[-tail:] if tail else []
-            tail_rate = np.sum([model.route_true_rate(risk) for risk in recent], axis=0) if tail else None
+            # the deque holds the last min(20, days) days' risk: exactly the tail
+            tail_rate = np.sum([model.route_true_rate(risk) for risk in self._recent_risk], axis=0) if tail else None
             year_rate = true_rate if year else None
         tail_tv = total_variation(np.sum(self.patrol_history[-tail:], axis=0), tail_rate) if tail else None
         year_tv = total_variation(np.sum(self.patrol_history[-year:], axis=0), year_rate) if year else None
