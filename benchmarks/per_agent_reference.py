@@ -5,7 +5,7 @@ methods that run on the sparse events. This module is what the daily update woul
 Mesa models are written: every student an ``Agent`` stepped each day with
 ``model.agents_by_type[ReferenceStudent].shuffle_do("step")``, each with its own draws from the model's random
 number generator (``self.random``). A student's step does, for that student, the work that
-:meth:`sim.population.StudentPopulation.evolve` and :meth:`sim.incidents.IncidentCatalogue.draw_day` (school and
+:meth:`sim.core.population.StudentPopulation.evolve` and :meth:`sim.core.incidents.IncidentCatalogue.draw_day` (school and
 school run) do for every student at once:
 
 1. the latent drift: a uniform shock (its own draw), the pull back to baseline, the effect of youth-work and
@@ -37,14 +37,14 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.borough import build_borough
-from sim.compose import compose_config
-from sim.config import SimConfig
-from sim.incidents import IncidentCatalogue, Location
-from sim.model import BoroughModel
-from sim.population import StudentPopulation
-from sim.run import quiet_mesa
-from sim.streams import RandomStreams
+from sim.core.borough import build_borough
+from sim.core.compose import compose_config
+from sim.core.config import SimConfig
+from sim.core.incidents import IncidentCatalogue, Location
+from sim.core.model import BoroughModel
+from sim.core.population import StudentPopulation
+from sim.runner.run import quiet_mesa
+from sim.core.streams import RandomStreams
 
 SQRT12 = math.sqrt(12.0)
 SCHOOL, STREET = int(Location.SCHOOL), int(Location.STREET)
@@ -103,7 +103,7 @@ class ReferenceStudent(mesa.Agent):
 
 
 class PerAgentReference(mesa.Model):
-    """The per-agent reference model: the same borough and children as :class:`sim.model.BoroughModel`."""
+    """The per-agent reference model: the same borough and children as :class:`sim.core.model.BoroughModel`."""
 
     def __init__(self, config: SimConfig) -> None:
         super().__init__(rng=config.seed)

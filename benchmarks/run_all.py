@@ -75,8 +75,8 @@ def worker_year(spec: dict[str, Any]) -> dict[str, Any]:
     The first run, in this fresh process, gives the cold time and the peak memory of one run; the others the warm
     times.
     """
-    from sim.compose import compose_config
-    from sim.model import BoroughModel
+    from sim.core.compose import compose_config
+    from sim.core.model import BoroughModel
 
     start = time.perf_counter()
     configs = [compose_config([*spec["overrides"], f"seed={seed}"]) for seed in range(1 + spec["repeats"])]
@@ -118,7 +118,7 @@ def worker_reference(spec: dict[str, Any]) -> dict[str, Any]:
     sys.path.insert(0, str(HERE))
     from per_agent_reference import time_array_update, time_reference
 
-    from sim.compose import compose_config
+    from sim.core.compose import compose_config
 
     base = compose_config(["scenario=no_police", f"borough={spec['borough']}", f"days={spec['days']}"])
     time_array_update(base)  # warm-up (imports, caches)
@@ -300,7 +300,7 @@ def _fit(points: list[tuple[float, float]]) -> dict[str, float]:
 
 def section_scaling(quick: bool, year: dict[str, Any] | None) -> dict[str, Any]:
     """1x, 4x, 16x the default borough and London; days at 1x; a fit of cost against students x days."""
-    from sim.compose import compose_config
+    from sim.core.compose import compose_config
 
     base = compose_config([]).borough
     scenarios = ("no_police", "hackney_pilot") if quick else SCENARIOS
@@ -499,8 +499,8 @@ def per_school_daily_estimate(sweep: dict[str, Any]) -> None:
     import logging
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    from sim.compose import compose_config
-    from sim.model import BoroughModel
+    from sim.core.compose import compose_config
+    from sim.core.model import BoroughModel
 
     model = BoroughModel(compose_config(["days=19"]))
     model.run_for(19)

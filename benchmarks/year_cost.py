@@ -17,9 +17,9 @@ import platform
 import statistics
 import time
 
-from sim.compose import compose_config
-from sim.model import BoroughModel
-from sim.run import quiet_mesa
+from sim.core.compose import compose_config
+from sim.core.model import BoroughModel
+from sim.runner.run import quiet_mesa
 
 SCENARIOS = ("no_police", "embedded_officer", "hackney_pilot", "supportive_policing")
 

@@ -1,6 +1,6 @@
 """An analyst's own policing model: the Hackney pilot's advisors, without Safer Corridors or points.
 
-A policing model is one subclass of :class:`sim.policing.base.PolicingModel` (here of its linked-advisor
+A policing model is one subclass of :class:`sim.mechanisms.base.PolicingModel` (here of its linked-advisor
 variant, overriding only the hooks it changes) plus one YAML file naming it, here
 ``examples/conf/scenario/advice_only.yaml``. Kept outside the package, it is selected with (docs/extending.md)::
 
@@ -12,7 +12,7 @@ advice involves no contact with the child, before a non-emergency call to police
 
 from __future__ import annotations
 
-from sim.policing.base import LinkedAdvisorParams, LinkedAdvisorPolicing
+from sim.mechanisms.base import LinkedAdvisorParams, LinkedAdvisorPolicing
 
 
 class AdviceOnlyParams(LinkedAdvisorParams):
@@ -22,8 +22,8 @@ class AdviceOnlyParams(LinkedAdvisorParams):
 class AdviceOnly(LinkedAdvisorPolicing):
     """Tactical advisors only: staff ask before calling police; the linked officer attends if advised.
 
-    Everything comes from the shared advisor mechanism (:class:`sim.policing.base.LinkedAdvisorPolicing`); a
-    model that changes more overrides the hooks it changes (see ``sim/policing/supportive_policing.py``).
+    Everything comes from the shared advisor mechanism (:class:`sim.mechanisms.base.LinkedAdvisorPolicing`); a
+    model that changes more overrides the hooks it changes (see ``sim/mechanisms/supportive_policing.py``).
     """
 
     Params = AdviceOnlyParams

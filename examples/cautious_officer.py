@@ -1,7 +1,7 @@
 """An analyst's own rule: an officer who uses more discretion before recording a crime.
 
 This module is *not* part of the ``sim`` package: it is the kind of file an analyst keeps in their own
-folder. It changes one rule, :meth:`sim.agents.Officer.decides_to_record`, by subclassing the agent, and is
+folder. It changes one rule, :meth:`sim.core.agents.Officer.decides_to_record`, by subclassing the agent, and is
 selected from the command line without editing the package (docs/extending.md)::
 
     PYTHONPATH=examples scripts/sim agents.officer=cautious_officer.CautiousOfficer
@@ -33,8 +33,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sim.agents import Officer
-from sim.incidents import Incident
+from sim.core.agents import Officer
+from sim.core.incidents import Incident
 
 
 class CautiousOfficer(Officer):

@@ -1,6 +1,6 @@
 """Entry point of ``python -m sim``."""
 
-from sim.cli import main
+from sim.runner.cli import main
 
 if __name__ == "__main__":
     main()

@@ -47,8 +47,8 @@ RUNS: dict[str, list[str]] = {
 
 def run_all() -> dict[str, dict]:
     """Run every fingerprint run; name -> metrics."""
-    from sim.compose import compose_config
-    from sim.model import BoroughModel
+    from sim.core.compose import compose_config
+    from sim.core.model import BoroughModel
 
     out = {}
     for name, overrides in RUNS.items():

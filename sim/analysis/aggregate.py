@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from sim.analysis.stats import summarise
-from sim.sweep import ERROR_FILE, RUN_FILE, SWEEP_FILE
+from sim.analysis.folders import ERROR_FILE, RUN_FILE, SWEEP_FILE
 
 DEFAULT_BASELINE = "no_police"
 ID_COLUMNS = ("run", "scenario", "seed")

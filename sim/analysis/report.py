@@ -19,8 +19,8 @@ import pandas as pd
 
 from sim.analysis.aggregate import seeds_needed
 from sim.analysis.plots import HEADLINE, RATE_UNIT, RRI, scenario_order
-from sim.incidents import SCHOOL_YEAR_DAYS
-from sim.sweep import RUN_FILE, environment_summary
+from sim.core.incidents import SCHOOL_YEAR_DAYS
+from sim.analysis.folders import RUN_FILE, environment_summary
 
 if TYPE_CHECKING:
     from sim.analysis.aggregate import SweepResult

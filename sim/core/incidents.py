@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.borough import PRIMARY, SECONDARY
-from sim.config import IncidentsConfig
+from sim.core.borough import PRIMARY, SECONDARY
+from sim.core.config import IncidentsConfig
 
 if TYPE_CHECKING:
-    from sim.model import BoroughModel
-    from sim.streams import RandomStreams
+    from sim.core.model import BoroughModel
+    from sim.core.streams import RandomStreams
 
 SCHOOL_YEAR_DAYS = 190  # Education (School Day and School Year) (England) Regulations 1999
 _FEW = 16  # up to this many incidents a day at a place, their types are picked in Python (numpy's call costs dominate)

@@ -1,18 +1,17 @@
-"""From Hydra's composed configuration to a validated :class:`~sim.config.SimConfig`."""
+"""From Hydra's composed configuration to a validated :class:`~sim.core.config.SimConfig`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import SimConfig, validate_config
+from sim.core.config import SimConfig, validate_config
+from sim.core.paths import CONF_DIR
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
 
 def to_sim_config(cfg: DictConfig | dict[str, Any]) -> SimConfig:

@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sim.config import SimConfig
-from sim.model import BoroughModel
+from sim.core.config import SimConfig
+from sim.core.model import BoroughModel
 
 
 def quiet_mesa() -> None:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.borough import PHASE_NAMES
-from sim.incidents import SCHOOL_YEAR_DAYS
+from sim.core.borough import PHASE_NAMES
+from sim.core.incidents import SCHOOL_YEAR_DAYS
 
 if TYPE_CHECKING:
-    from sim.model import BoroughModel
+    from sim.core.model import BoroughModel
 
 
 class ContactType(IntEnum):

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.agents import Officer, OfficerRole
-from sim.config import Probability
-from sim.outcomes import Count
+from sim.core.agents import Officer, OfficerRole
+from sim.core.config import Probability
+from sim.core.outcomes import Count
 
 if TYPE_CHECKING:
-    from sim.agents import School, Teacher
-    from sim.config import SimConfig
-    from sim.incidents import Incident
-    from sim.model import BoroughModel
+    from sim.core.agents import School, Teacher
+    from sim.core.config import SimConfig
+    from sim.core.incidents import Incident
+    from sim.core.model import BoroughModel
 
 
 class PolicingParams(BaseModel):

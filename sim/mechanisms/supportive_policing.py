@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from sim.config import Probability
-from sim.policing.base import LinkedAdvisorParams, LinkedAdvisorPolicing
+from sim.core.config import Probability
+from sim.mechanisms.base import LinkedAdvisorParams, LinkedAdvisorPolicing
 
 
 class SupportivePolicingParams(LinkedAdvisorParams):

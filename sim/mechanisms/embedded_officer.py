@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from sim.agents import Officer, OfficerRole
-from sim.config import Count as CountSetting
-from sim.config import NonNegative, Probability
-from sim.outcomes import ContactType
-from sim.policing.base import PolicingModel, PolicingParams
-from sim.population import cumulative_weights, sample_within_schools
+from sim.core.agents import Officer, OfficerRole
+from sim.core.config import Count as CountSetting
+from sim.core.config import NonNegative, Probability
+from sim.core.outcomes import ContactType
+from sim.mechanisms.base import PolicingModel, PolicingParams
+from sim.core.population import cumulative_weights, sample_within_schools
 
 if TYPE_CHECKING:
-    from sim.agents import School
+    from sim.core.agents import School
 
 
 class EmbeddedOfficerParams(PolicingParams):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sim.policing.base import PolicingModel
+from sim.mechanisms.base import PolicingModel
 
 
 class NoPolice(PolicingModel):

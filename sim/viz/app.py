@@ -1,4 +1,4 @@
-"""A SolaraViz page for the borough model: ``solara run sim/app.py`` (install with ``pip install -e '.[viz]'``).
+"""A SolaraViz page for the borough model: ``solara run sim/viz/app.py`` (install with ``pip install -e '.[viz]'``).
 
 Shows the running totals Mesa's DataCollector records each school day, for the policing model, borough and seed
 chosen in the side panel. The model is driven by Mesa's own visualisation loop through ``step()``.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from mesa.visualization import SolaraViz, make_plot_component
 
-from sim.model import BoroughModel
-from sim.run import quiet_mesa
+from sim.core.model import BoroughModel
+from sim.runner.run import quiet_mesa
 
 SCENARIOS = ["no_police", "embedded_officer", "hackney_pilot", "supportive_policing"]
 

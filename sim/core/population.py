@@ -2,7 +2,7 @@
 
 DESIGN §7: the dense daily update of tens of thousands of students is array code held by the model; the rules
 that act on one student at a time (a crime record's labelling effect, a youth-work case) are methods of
-:class:`sim.agents.Student`, which reads and writes these arrays.
+:class:`sim.core.agents.Student`, which reads and writes these arrays.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-from sim.borough import PRIMARY, Borough
-from sim.config import BoroughConfig, StudentsConfig
-from sim.streams import RandomStreams
+from sim.core.borough import PRIMARY, Borough
+from sim.core.config import BoroughConfig, StudentsConfig
+from sim.core.streams import RandomStreams
 
 _SQRT12 = math.sqrt(12.0)
 # state the rules change through StudentPopulation's setters; the public arrays are read-only views of _<name>

@@ -24,12 +24,10 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import ConfigError, SimConfig
+from sim.analysis.folders import ERROR_FILE, RUN_FILE, SWEEP_FILE, environment_summary
+from sim.core.config import ConfigError, SimConfig
 
 PROGRESS_FILE = ".progress"
-SWEEP_FILE = "sweep.json"
-RUN_FILE = "run.json"
-ERROR_FILE = "error.json"
 MAX_DIRNAME = 180
 
 
@@ -148,7 +146,7 @@ class SweepCallback(Callback):
     def _start(self, config: DictConfig) -> None:
         from hydra import compose
 
-        from sim.compose import to_sim_config
+        from sim.core.compose import to_sim_config
 
         sweep_dir = Path(config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -244,33 +242,3 @@ def job_dir_is_multirun() -> bool:
     from hydra.types import RunMode
 
     return HydraConfig.get().mode == RunMode.MULTIRUN
-
-
-def environment_summary() -> dict[str, str]:
-    """Versions and commit for reports."""
-    import importlib.metadata as md
-    import platform
-    import subprocess
-
-    versions = {"python": platform.python_version()}
-    for pkg in ("mesa", "hydra-core", "numpy", "pandas", "seaborn", "pydantic"):
-        try:
-            versions[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            versions[pkg] = "not installed"
-    try:
-        root = Path(__file__).resolve().parent.parent
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout.strip()
-        versions["git_commit"] = (commit + ("-dirty" if dirty else "")) or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        versions["git_commit"] = "unknown"
-    versions["host_cpus"] = str(os.cpu_count())
-    return versions

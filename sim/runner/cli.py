@@ -9,10 +9,10 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim.compose import CONF_DIR, to_sim_config
-from sim.config import ConfigError, SimConfig
-from sim.run import quiet_mesa, run_simulation, summary_table, write_outputs
-from sim.sweep import job_dir_is_multirun, run_job
+from sim.core.compose import CONF_DIR, to_sim_config
+from sim.core.config import ConfigError, SimConfig
+from sim.runner.run import quiet_mesa, run_simulation, summary_table, write_outputs
+from sim.runner.sweep import job_dir_is_multirun, run_job
 
 
 def _run_and_write(config: SimConfig, out_dir: Path) -> None:

@@ -22,13 +22,13 @@ import mesa
 import numpy as np
 import scipy.sparse
 
-from sim.agents import Officer, OfficerRole, School, Student, Teacher, YouthWorker
-from sim.borough import build_borough
-from sim.config import SimConfig, import_object, validate_config
-from sim.incidents import Incident, IncidentCatalogue, Location
-from sim.outcomes import CONTACT_COUNT, ContactType, Count, Ledger, daily_frame, year_metrics
-from sim.population import StudentPopulation
-from sim.streams import RandomStreams
+from sim.core.agents import Officer, OfficerRole, School, Student, Teacher, YouthWorker
+from sim.core.borough import build_borough
+from sim.core.config import SimConfig, import_object, validate_config
+from sim.core.incidents import Incident, IncidentCatalogue, Location
+from sim.core.outcomes import CONTACT_COUNT, ContactType, Count, Ledger, daily_frame, year_metrics
+from sim.core.population import StudentPopulation
+from sim.core.streams import RandomStreams
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def _seed_from(rng: Any) -> int:
 class BoroughModel(mesa.Model):
     """A borough's schools for one policing model, stepped one school day at a time.
 
-    Construct it from a validated :class:`~sim.config.SimConfig`, or from keyword parameters (as Mesa's
+    Construct it from a validated :class:`~sim.core.config.SimConfig`, or from keyword parameters (as Mesa's
     ``batch_run`` does), which are composed with the project's Hydra configs::
 
         BoroughModel(policing="no_police", borough="small", days=60, rng=3)
@@ -86,7 +86,7 @@ class BoroughModel(mesa.Model):
         **settings: Any,
     ) -> None:
         if config is None:
-            from sim.compose import compose_config
+            from sim.core.compose import compose_config
 
             words = list(overrides)
             if policing is not None:
@@ -385,7 +385,7 @@ class BoroughModel(mesa.Model):
 
     # --- results -----------------------------------------------------------------------------------------------
     def metrics(self) -> dict[str, Any]:
-        """School-year outcomes of the days run so far (see :func:`sim.outcomes.year_metrics`)."""
+        """School-year outcomes of the days run so far (see :func:`sim.core.outcomes.year_metrics`)."""
         return year_metrics(self)
 
     def daily(self):

@@ -4,7 +4,7 @@
    advice involves no contact with the child.
 2. They use intelligence data to pick routes to and from schools and patrol them (Safer Corridors): stops, and
    detection of what happens on the routes patrolled. Routes are chosen each day from *recorded* incidents, so the
-   feedback loop of DESIGN §4.6 exists; ``route_selection`` chooses the rule (see :mod:`sim.policing.corridors`).
+   feedback loop of DESIGN §4.6 exists; ``route_selection`` chooses the rule (see :mod:`sim.mechanisms.corridors`).
 3. Each school gets a budget of points per school year (20: Liberty 2025) to spend on police-led activities from a
    menu. The real price list is not public: the menu and its prices are assumptions.
 """
@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import Field
 
-from sim.agents import Officer
-from sim.config import NonNegative, Positive, Probability, Settings
-from sim.incidents import SCHOOL_YEAR_DAYS, Location
-from sim.outcomes import ContactType
-from sim.policing.base import LinkedAdvisorParams, LinkedAdvisorPolicing
-from sim.policing.corridors import RouteIntelligence, RouteSelection, total_variation, weighted_sample
+from sim.core.agents import Officer
+from sim.core.config import NonNegative, Positive, Probability, Settings
+from sim.core.incidents import SCHOOL_YEAR_DAYS, Location
+from sim.core.outcomes import ContactType
+from sim.mechanisms.base import LinkedAdvisorParams, LinkedAdvisorPolicing
+from sim.mechanisms.corridors import RouteIntelligence, RouteSelection, total_variation, weighted_sample
 
 if TYPE_CHECKING:
-    from sim.config import SimConfig
-    from sim.incidents import Incident
+    from sim.core.config import SimConfig
+    from sim.core.incidents import Incident
 
 
 _TAIL_DAYS = 20  # the window of the patrols' last-days distance from true risk

@@ -210,14 +210,14 @@ class AgentsConfig(Settings):
     @field_validator("*")
     @classmethod
     def _importable(cls, v: str, info: Any) -> str:
-        import sim.agents
+        import sim.core.agents
 
         base = {
-            "school": sim.agents.School,
-            "student": sim.agents.Student,
-            "teacher": sim.agents.Teacher,
-            "youth_worker": sim.agents.YouthWorker,
-            "officer": sim.agents.Officer,
+            "school": sim.core.agents.School,
+            "student": sim.core.agents.Student,
+            "teacher": sim.core.agents.Teacher,
+            "youth_worker": sim.core.agents.YouthWorker,
+            "officer": sim.core.agents.Officer,
         }[info.field_name]
         obj = import_object(v)
         if not (isinstance(obj, type) and issubclass(obj, base)):
@@ -234,7 +234,7 @@ class ScenarioConfig(Settings):
 
     @model_validator(mode="after")
     def _check_params(self) -> ScenarioConfig:
-        from sim.policing.base import PolicingModel
+        from sim.mechanisms.base import PolicingModel
 
         cls = import_object(self.policing_model)
         if not (isinstance(cls, type) and issubclass(cls, PolicingModel)):

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import BoroughConfig
-from sim.streams import RandomStreams
+from sim.core.config import BoroughConfig
+from sim.core.streams import RandomStreams
 
 PRIMARY = 0
 SECONDARY = 1

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.incidents import Incident, Location
-from sim.outcomes import ContactType, Count, Hours
+from sim.core.incidents import Incident, Location
+from sim.core.outcomes import ContactType, Count, Hours
 
 if TYPE_CHECKING:
-    from sim.model import BoroughModel
+    from sim.core.model import BoroughModel
 
 
 class Response(Enum):
