@@ -43,7 +43,7 @@ from sim.core.config import SimConfig
 from sim.core.incidents import IncidentCatalogue, Location
 from sim.core.model import BoroughModel
 from sim.core.population import StudentPopulation
-from sim.runner.run import quiet_mesa
+from sim.core.model import quiet_mesa
 from sim.core.streams import RandomStreams
 
 SQRT12 = math.sqrt(12.0)

@@ -19,7 +19,7 @@ import time
 
 from sim.core.compose import compose_config
 from sim.core.model import BoroughModel
-from sim.runner.run import quiet_mesa
+from sim.core.model import quiet_mesa
 
 SCENARIOS = ("no_police", "embedded_officer", "hackney_pilot", "supportive_policing")
 

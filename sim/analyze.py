@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.runner.run import quiet_mesa
+from sim.core.model import quiet_mesa
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,14 +27,14 @@ RUNS: dict[str, list[str]] = {
         "scenario=hackney_pilot",
         "borough=small",
         "seed=3",
-        "scenario.params.route_selection=exposure_corrected",
+        "scenario.mechanisms.safer_corridors.route_selection=exposure_corrected",
     ],
     "hackney_small_true_risk": [
         "scenario=hackney_pilot",
         "borough=small",
         "seed=4",
         "days=90",
-        "scenario.params.route_selection=true_risk",
+        "scenario.mechanisms.safer_corridors.route_selection=true_risk",
     ],
     "embedded_small_funding_x2": [
         "scenario=embedded_officer",

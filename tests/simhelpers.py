@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sim.compose import compose_config
-from sim.model import BoroughModel
+from sim.core.compose import compose_config
+from sim.core.paths import CONF_DIR
+from sim.core.model import BoroughModel
 
-SCENARIOS = ("no_police", "embedded_officer", "hackney_pilot", "supportive_policing")
+# every policing model in conf/scenario/ (the scenario list has no other home), the baseline first
+BASELINE = "no_police"
+SCENARIOS = (BASELINE, *sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml") if p.stem != BASELINE))
 
 # Settings under which no policy can change a student's behaviour: every scenario must then see the same incidents.
 BEHAVIOUR_NEUTRAL = (

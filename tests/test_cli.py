@@ -10,7 +10,7 @@ import pytest
 from clihelpers import run_cli_parallel
 from simhelpers import SCENARIOS
 
-from sim.outcomes import GROUPS, Count
+from sim.core.outcomes import GROUPS, REGISTRY
 
 DAYS = 20
 
@@ -98,8 +98,8 @@ def test_daily_parquet_has_a_row_per_day_per_school_and_group_columns(cli_runs, 
     assert not daily.duplicated(["day", "school"]).any()
     assert set(daily["scenario"].astype(str)) == {scenario}
     assert set(daily["phase"].astype(str)) <= {"primary", "secondary"}
-    for what in Count:
-        name = what.name.lower()
+    for what in REGISTRY.counters:
+        name = what.name
         assert name in daily.columns
         for group in GROUPS:
             assert f"{name}_{group}" in daily.columns

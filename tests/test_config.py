@@ -11,9 +11,10 @@ import pytest
 from hydra.errors import HydraException, MissingConfigException
 from simhelpers import SCENARIOS
 
-from sim.compose import CONF_DIR, compose_config
-from sim.config import ConfigError, SimConfig, import_object, validate_config
-from sim.policing.base import PolicingModel
+from sim.core.compose import CONF_DIR, compose_config
+from sim.core.config import ConfigError, SimConfig
+from sim.core.configure import mechanisms, validate_config
+from sim.core.mechanism import Mechanism
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_FILES = sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
@@ -30,9 +31,9 @@ def test_every_scenario_yaml_composes_and_validates(scenario):
     cfg = compose_config([f"scenario={scenario}"])
     assert isinstance(cfg, SimConfig)
     assert cfg.scenario.name == scenario
-    cls = import_object(cfg.scenario.policing_model)
-    assert issubclass(cls, PolicingModel)
-    assert isinstance(cfg.scenario.parsed_params(), cls.Params)
+    for spec in mechanisms(cfg):
+        assert issubclass(spec.cls, Mechanism)
+        assert isinstance(spec.params, spec.cls.Params)
 
 
 @pytest.mark.parametrize("borough", BOROUGH_FILES)
@@ -46,7 +47,7 @@ def test_defaults_match_the_design_brief():
     assert cfg.days == 190  # School Day and School Year Regulations
     assert cfg.scenario.name == "hackney_pilot"
     assert (cfg.borough.primary_schools, cfg.borough.secondary_schools) == (58, 15)  # Hackney JSNA
-    assert cfg.scenario.params["points_budget"] == 20  # Liberty 2025
+    assert cfg.scenario.mechanisms["points_budget"]["budget"] == 20  # Liberty 2025
     assert cfg.borough.class_size_primary == 26.6 and cfg.borough.class_size_secondary == 22.4
     assert cfg.students.police_lesson_effect == 0.0
 
@@ -111,40 +112,59 @@ def test_unknown_scenario_lists_the_available_ones():
 
 @pytest.mark.parametrize("scenario", SCENARIO_FILES)
 def test_unknown_scenario_param_is_refused_for_every_scenario(scenario):
-    message = _error([f"scenario={scenario}", "+scenario.params.bogus=1"])
-    assert "scenario.params.bogus" in message
-    assert "unknown setting" in message
+    cfg = compose_config([f"scenario={scenario}"])
+    for name in cfg.scenario.mechanisms:
+        message = _error([f"scenario={scenario}", f"+scenario.mechanisms.{name}.bogus=1"])
+        assert f"scenario.mechanisms.{name}.bogus" in message
+        assert "unknown setting" in message
+
+
+def test_unknown_mechanism_is_refused_with_the_built_in_list():
+    message = _error(["+scenario.mechanisms.psychic_policing={}"])
+    assert "scenario.mechanisms.psychic_policing" in message
+    assert "safer_corridors" in message and "class" in message
+
+
+def test_mechanism_that_needs_another_is_refused_without_it():
+    message = _error(["scenario=embedded_officer", "~scenario.mechanisms.embedded_presence"])
+    assert "scenario.mechanisms.officer_first_response" in message
+    assert "embedded_presence" in message
+
+
+def test_a_mechanism_can_be_dropped_by_override():
+    cfg = compose_config(["scenario=hackney_pilot", "~scenario.mechanisms.points_budget"])
+    assert list(cfg.scenario.mechanisms) == ["non_emergency_calls", "linked_advisors", "safer_corridors"]
 
 
 def test_bad_scenario_param_value_names_it():
-    message = _error(["scenario=hackney_pilot", "scenario.params.patrol_share_of_routes=2"])
-    assert "scenario.params.patrol_share_of_routes" in message
+    message = _error(["scenario=hackney_pilot", "scenario.mechanisms.safer_corridors.patrol_share_of_routes=2"])
+    assert "scenario.mechanisms.safer_corridors.patrol_share_of_routes" in message
 
 
 def test_bad_route_selection_rule_names_the_allowed_rules():
-    message = _error(["scenario=hackney_pilot", "scenario.params.route_selection=psychic"])
-    assert "scenario.params.route_selection" in message
+    message = _error(["scenario=hackney_pilot", "scenario.mechanisms.safer_corridors.route_selection=psychic"])
+    assert "scenario.mechanisms.safer_corridors.route_selection" in message
     assert "exposure_corrected" in message
 
 
 def test_points_menu_with_unknown_incident_type_is_refused():
-    message = _error(["scenario=hackney_pilot", "scenario.params.points_menu.weapon_sweep.detects=knife_crime"])
-    assert "scenario.params.points_menu.weapon_sweep.detects" in message
+    message = _error(["scenario=hackney_pilot", "scenario.mechanisms.points_budget.menu.weapon_sweep.detects=knife_crime"])
+    assert "scenario.mechanisms.points_budget.menu.weapon_sweep.detects" in message
     assert "knife_crime" in message
     assert "weapon_possession" in message  # the allowed types are listed
 
 
 def test_points_menu_item_with_bad_cost_is_refused():
-    message = _error(["scenario=hackney_pilot", "scenario.params.points_menu.assembly.cost=0"])
-    assert "scenario.params.points_menu.assembly.cost" in message
+    message = _error(["scenario=hackney_pilot", "scenario.mechanisms.points_budget.menu.assembly.cost=0"])
+    assert "scenario.mechanisms.points_budget.menu.assembly.cost" in message
 
 
 @pytest.mark.parametrize(
     ("path", "hint"),
     [
-        ("sim.agents.NoSuchTeacher", "NoSuchTeacher"),
+        ("sim.core.agents.NoSuchTeacher", "NoSuchTeacher"),
         ("no_such_module.Teacher", "no_such_module"),
-        ("Teacher", "import path"),
+        ("Teacher", "cannot import"),
     ],
 )
 def test_agent_class_that_cannot_be_imported_is_refused(path, hint):
@@ -153,10 +173,10 @@ def test_agent_class_that_cannot_be_imported_is_refused(path, hint):
     assert hint in message
 
 
-def test_policing_model_that_is_not_a_policing_model_is_refused():
-    message = _error(["scenario.policing_model=sim.agents.Teacher"])
-    assert "scenario" in message
-    assert "PolicingModel" in message
+def test_mechanism_class_that_is_not_a_mechanism_is_refused():
+    message = _error(["+scenario.mechanisms.teacher_policing={class: sim.core.agents.Teacher}"])
+    assert "scenario.mechanisms.teacher_policing" in message
+    assert "Mechanism" in message
 
 
 def test_wellbeing_incident_cannot_be_recordable():

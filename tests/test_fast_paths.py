@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from simhelpers import small_config
 
-from sim.agents import Officer
-from sim.incidents import Location
-from sim.model import BoroughModel
-from sim.population import cumulative_weights, sample_within_schools
+from sim.core.agents import Officer, fixed_per_student
+from sim.core.incidents import Location
+from sim.core.model import BoroughModel
+from sim.core.population import cumulative_weights, sample_within_schools
 
 
 def test_incident_draws_are_the_keyed_uniforms():
@@ -35,9 +36,9 @@ def test_incident_draws_are_the_keyed_uniforms():
     assert seen > 50
     found = catalogue.make_incidents(model, 3, np.array([5, 9, 9]), catalogue.types[:3], Location.STOP)
     for incident in found:
-        one = catalogue.make_incident(model, 3, incident.student, incident.type, Location.STOP)
-        assert incident.cj_appropriate == one.cj_appropriate
-        assert incident.draw("record") == one.draw("record") == streams.uniform("record", 3, incident.student, 2)
+        truth = streams.uniform("cj_appropriate", 3, incident.student, 2)
+        assert incident.cj_appropriate == (truth < incident.type.cj_appropriate_probability)
+        assert incident.draw("record") == streams.uniform("record", 3, incident.student, 2)
 
 
 def test_route_true_rate_is_the_bincount_of_the_students_rates():
@@ -53,64 +54,87 @@ def test_route_true_rate_is_the_bincount_of_the_students_rates():
 def test_presence_sampling_with_fixed_weights_equals_sampling_from_the_weights():
     model = BoroughModel(small_config("embedded_officer", 5, 1))
     pop = model.population
-    weights = model.policing.officers[0].stop_weights(np.arange(pop.n))
+    presence = model.policing.get("embedded_presence")
+    weights = np.ones(pop.n)
+    for officer in presence.officers:
+        for s in officer.schools:
+            students = pop.students_of_school(s)
+            weights[students] = officer.stop_weights(students)
     schools, k = np.array([0, 3, 1]), np.array([4, 0, 7])
     a = sample_within_schools(pop, weights, schools, k, np.random.default_rng(8))
     b = sample_within_schools(pop, None, schools, k, np.random.default_rng(8), cumulative=cumulative_weights(weights))
     np.testing.assert_array_equal(a, b)
     assert np.all(pop.school[a] == np.repeat(schools, k))
-    # the policing model works the default rule's weights out once
-    np.testing.assert_array_equal(model.policing._approach_weights(), cumulative_weights(weights))
+    # each officer's weights for their own schools, worked out once (the default rule is marked fixed)
+    np.testing.assert_array_equal(presence._cumulative(), cumulative_weights(weights))
+    assert presence._cumulative() is presence._cumulative()
 
 
 class StateDependentOfficer(Officer):
-    """Stops follow today's risk: weights that change from day to day must not be cached."""
+    """Stops follow today's risk: weights that change from day to day must not be kept."""
 
     def stop_weights(self, students):
         return self.model.risk_today[students]
 
 
+class SchoolLoyalOfficer(Officer):
+    """A fixed rule that reads the officer's own schools: each officer's weights must be their own."""
+
+    @fixed_per_student
+    def stop_weights(self, students):
+        own = np.isin(self.model.population.school[students], self.schools)
+        return np.where(own, 1.0 + self.schools[0], 0.5)
+
+
 def test_overridden_stop_weights_are_asked_every_day():
     model = BoroughModel(small_config("hackney_pilot", 3, 1, "agents.officer=test_fast_paths.StateDependentOfficer"))
     model.run_for(3)
-    officer = model.policing.officers[0]
+    officer = model.policing.get("linked_advisors").officers[0]
+    assert not officer.weights_are_fixed
     route = int(np.flatnonzero(model.borough.route_school == officer.schools[0])[0])
     students = model.population.students_on_route(route)
-    np.testing.assert_array_equal(model.policing._stop_weights(officer, route), model.risk_today[students])
+    np.testing.assert_array_equal(officer.weights_for(("route", route), students), model.risk_today[students])
 
 
-def test_type_pick_for_a_handful_of_incidents_equals_the_vectorised_one(monkeypatch):
-    import sim.incidents
-
-    def incidents_of(few: int):
-        monkeypatch.setattr(sim.incidents, "_FEW", few)
-        model = BoroughModel(small_config("no_police", 5, 6))
-        pop = model.population
-        out = []
-        for day in range(20):
-            pop.evolve(day, model.streams)
-            risk, need = pop.risk(), pop.need()
-            for location, multiplier in (
-                (Location.SCHOOL, None),
-                (Location.STREET, 3.0 * model.borough.route_risk[pop.route]),
-            ):
-                drawn = model.catalogue.draw_day(model, day, location, risk, need, multiplier)
-                out += [(i.day, i.student, i.location, i.type.name, i.cj_appropriate) for i in drawn]
-        return out
-
-    python, vectorised = incidents_of(10**9), incidents_of(0)
-    assert len(python) > 100
-    assert python == vectorised
-
-
-def test_need_is_exp_of_log_need_after_any_change():
-    # need() keeps exp(log_need) and refreshes only where log_need changed: by the model or by anyone else.
-    model = BoroughModel(small_config("embedded_officer", 40, 3))
+def test_fixed_stop_weights_are_kept_per_officer_not_shared():
+    model = BoroughModel(small_config("embedded_officer", 3, 1, "agents.officer=test_fast_paths.SchoolLoyalOfficer"))
+    model.run_for(3)
+    presence = model.policing.get("embedded_presence")
     pop = model.population
+    cumulative = presence._cumulative()
+    for officer in presence.officers:
+        assert officer.weights_are_fixed
+        for s in officer.schools:
+            first, last = pop.school_bounds(np.array([s]))
+            total = cumulative[last[0]] - cumulative[first[0]]
+            assert total == pytest.approx((1.0 + officer.schools[0]) * (last[0] - first[0]))
+
+
+def test_read_only_state_cannot_be_written_directly():
+    model = BoroughModel(small_config("embedded_officer", 3, 3))
+    pop = model.population
+    for name in ("base_log_propensity", "log_propensity", "log_need", "engagement"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(pop, name)[0] = 1.0
+
+
+def test_raise_propensity_moves_baseline_and_today_up_to_the_ceiling():
+    model = BoroughModel(small_config("embedded_officer", 3, 3))
+    pop = model.population
+    before = pop.base_log_propensity[4], pop.log_propensity[4]
+    pop.raise_propensity(4, 0.25)
+    assert pop.base_log_propensity[4] == before[0] + 0.25 and pop.log_propensity[4] == before[1] + 0.25
+    pop.raise_propensity(4, 1e3)
+    assert pop.base_log_propensity[4] == pop.log_propensity[4] == pop.log_max_propensity
+
+
+def test_need_is_exp_of_log_need_after_support_changes_it():
+    # need() keeps exp(log_need); evolve() refreshes it where mental-health support lowers log_need.
+    model = BoroughModel(small_config("embedded_officer", 40, 3, "borough.mental_health_slots_per_1000_pupils=40"))
+    pop = model.population
+    start = pop.log_need.copy()
     model.run_for(40)
-    np.testing.assert_array_equal(pop.need(), np.exp(pop.log_need))
-    pop.log_need[[0, 7, 7, pop.n - 1]] += 0.3  # an analyst's rule writing the state directly
-    pop.log_need[5:9] = -1.0
+    assert (pop.log_need != start).any()  # support changed someone's need
     np.testing.assert_array_equal(pop.need(), np.exp(pop.log_need))
     assert not pop.need().flags.writeable  # a shared array: callers cannot change it by mistake
 
@@ -119,22 +143,23 @@ def test_ledger_counts_and_hours_are_written_through_to_the_arrays():
     import copy
     import pickle
 
-    from sim.outcomes import Count, Hours, Ledger
+    from sim.core import outcomes as out
+    from sim.core.outcomes import Hours, Ledger
 
     ledger = Ledger(days=3, n_schools=4, n_students=10)
-    ledger.add(2, 3, Count.EXCLUSIONS, 1, 5)
-    ledger.add(0, 0, Count.INCIDENTS, 0)
+    ledger.add(2, 3, out.EXCLUSIONS, 1, 5)
+    ledger.add(0, 0, out.INCIDENTS, 0)
     ledger.add_hours(1, 2, Hours.OFFICER, 0.25)
     ledger.add_hours(1, 2, Hours.OFFICER, 0.5)
     expected = np.zeros_like(ledger.counts)
-    expected[2, 3, Count.EXCLUSIONS, 1] = 5
-    expected[0, 0, Count.INCIDENTS, 0] = 1
+    expected[2, 3, out.EXCLUSIONS, 1] = 5
+    expected[0, 0, out.INCIDENTS, 0] = 1
     np.testing.assert_array_equal(ledger.counts, expected)
     assert ledger.hours[1, 2, Hours.OFFICER] == 0.75 and ledger.hours.sum() == 0.75
     for other in (copy.deepcopy(ledger), pickle.loads(pickle.dumps(ledger))):  # copies write to their own arrays
-        other.add(0, 0, Count.INCIDENTS, 0)
-        assert other.counts[0, 0, Count.INCIDENTS, 0] == 2
-    assert ledger.counts[0, 0, Count.INCIDENTS, 0] == 1
+        other.add(0, 0, out.INCIDENTS, 0)
+        assert other.counts[0, 0, out.INCIDENTS, 0] == 2
+    assert ledger.counts[0, 0, out.INCIDENTS, 0] == 1
 
 
 def _full_scan_day(pop, day):
@@ -213,17 +238,17 @@ def test_patrol_distance_from_true_risk_equals_the_day_by_day_sums():
     # longer runs keep each day's. Either way the distances are those of the day-by-day route rates.
     import pytest
 
-    from sim.policing.corridors import total_variation
+    from sim.mechanisms.corridors import total_variation
 
     for days in (45, 200):
         model = BoroughModel(small_config("hackney_pilot", days, 5))
-        assert model.policing._daily_true_rates == (days > 190)
+        assert model.policing.get("safer_corridors")._daily_true_rates == (days > 190)
         rates = []
         for _ in range(days):
             model.step()
             rates.append(model.route_true_rate())  # today's risk is still the day's after the step
-        patrols = model.policing.patrol_history
-        metrics = model.policing.extra_metrics()
+        patrols = model.policing.get("safer_corridors").patrol_history
+        metrics = model.policing.get("safer_corridors").metrics()
         for key, window in (("", days), ("_last_20_days", 20), ("_last_school_year", 190)):
             expected = total_variation(np.sum(patrols[-window:], axis=0), np.sum(rates[-window:], axis=0))
             assert metrics[f"corridor_patrol_risk_tv_distance{key}"] == pytest.approx(expected, rel=1e-12, abs=1e-15)

@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from simhelpers import SCENARIOS, small_config
 
-from sim.config import validate_config
-from sim.incidents import SCHOOL_YEAR_DAYS
-from sim.model import BoroughModel
-from sim.outcomes import CONTACT_COUNT, ContactType, Count, Hours
+from sim.core.configure import validate_config
+from sim.core.incidents import SCHOOL_YEAR_DAYS
+from sim.core.model import BoroughModel
+from sim.core import outcomes as out
+from sim.core.outcomes import Hours
 
 PROBS = st.sampled_from([0.0, 0.1, 0.3, 0.6, 0.9, 1.0])
 _BASE: dict[str, dict] = {}
@@ -52,9 +53,9 @@ def runs(draw):
     }
     if scenario == "hackney_pilot":
         settings_ |= {
-            "scenario.params.points_budget": draw(st.sampled_from([0, 3, 20, 45.5])),
-            "scenario.params.route_selection": draw(st.sampled_from(["proportional", "top_k", "exposure_corrected"])),
-            "scenario.params.stops_per_patrol": draw(st.sampled_from([0.0, 2.0, 10.0])),
+            "scenario.mechanisms.points_budget.budget": draw(st.sampled_from([0, 3, 20, 45.5])),
+            "scenario.mechanisms.safer_corridors.route_selection": draw(st.sampled_from(["proportional", "top_k", "exposure_corrected"])),
+            "scenario.mechanisms.safer_corridors.stops_per_patrol": draw(st.sampled_from([0.0, 2.0, 10.0])),
         }
     return config_with(scenario, days, seed, settings_)
 
@@ -68,8 +69,8 @@ def run(config) -> BoroughModel:
 # --- the invariants --------------------------------------------------------------------------------------------------
 def check_records_within_what_police_know(model):
     c = model.ledger.counts  # (day, school, Count, group)
-    assert np.all(c[:, :, Count.CRIME_RECORDS] <= c[:, :, Count.INCIDENTS_KNOWN_TO_POLICE]), "records > known"
-    assert np.all(c[:, :, Count.UNNECESSARY_CRIME_RECORDS] <= c[:, :, Count.CRIME_RECORDS]), "unnecessary > records"
+    assert np.all(c[:, :, out.CRIME_RECORDS] <= c[:, :, out.INCIDENTS_KNOWN_TO_POLICE]), "records > known"
+    assert np.all(c[:, :, out.UNNECESSARY_CRIME_RECORDS] <= c[:, :, out.CRIME_RECORDS]), "unnecessary > records"
     m = model.metrics()
     assert m["crime_records"] <= m["incidents_known_to_police"]
     assert m["unnecessary_crime_records"] <= m["crime_records"]
@@ -83,27 +84,24 @@ def check_every_record_follows_a_contact(model):
 
 def check_outcome_counts_are_nested(model):
     c = model.ledger.counts
-    assert np.all(c[:, :, Count.SERIOUS_INCIDENTS] <= c[:, :, Count.INCIDENTS])
-    assert np.all(c[:, :, Count.STREET_INCIDENTS] <= c[:, :, Count.INCIDENTS])
-    assert np.all(c[:, :, Count.SERIOUS_APPROPRIATE_RESPONSE] <= c[:, :, Count.SERIOUS_INCIDENTS])
-    assert np.all(c[:, :, Count.UNMET_YOUTH_WORK_REFERRALS] <= c[:, :, Count.YOUTH_WORK_REFERRALS])
-    assert np.all(c[:, :, Count.UNMET_MENTAL_HEALTH_REFERRALS] <= c[:, :, Count.MENTAL_HEALTH_REFERRALS])
+    assert np.all(c[:, :, out.SERIOUS_INCIDENTS] <= c[:, :, out.INCIDENTS])
+    assert np.all(c[:, :, out.STREET_INCIDENTS] <= c[:, :, out.INCIDENTS])
+    assert np.all(c[:, :, out.SERIOUS_APPROPRIATE_RESPONSE] <= c[:, :, out.SERIOUS_INCIDENTS])
+    assert np.all(c[:, :, out.UNMET_YOUTH_WORK_REFERRALS] <= c[:, :, out.YOUTH_WORK_REFERRALS])
+    assert np.all(c[:, :, out.UNMET_MENTAL_HEALTH_REFERRALS] <= c[:, :, out.MENTAL_HEALTH_REFERRALS])
     assert np.all(c >= 0)
     assert np.all(model.ledger.hours >= 0)
 
 
 def check_contact_types_belong_to_their_scenario(model):
-    name = model.config.scenario.name
+    # every kind of contact but incident response is made by its own mechanism: none without it
     c = model.ledger.counts
-    if name != "embedded_officer":
-        assert c[:, :, CONTACT_COUNT[ContactType.PRESENCE]].sum() == 0, "presence contacts outside embedded_officer"
-        assert c[:, :, CONTACT_COUNT[ContactType.LESSON]].sum() == 0, "lesson contacts outside embedded_officer"
-    if name != "hackney_pilot":
-        assert c[:, :, CONTACT_COUNT[ContactType.CORRIDOR_STOP]].sum() == 0, "corridor stops outside hackney_pilot"
-        assert c[:, :, CONTACT_COUNT[ContactType.POINTS_ACTIVITY]].sum() == 0, "points contacts outside hackney_pilot"
-    if name == "no_police":
-        assert c[:, :, Count.ADVISOR_CONSULTATIONS].sum() == 0
-        assert c[:, :, Count.CONTACTS_DUE_TO_CAPACITY_SHORTFALL].sum() == 0
+    for kind in out.REGISTRY.contact_types:
+        if kind.owner != out.CORE and kind.owner not in model.policing.names:
+            assert c[:, :, kind].sum() == 0, f"{kind.name} without the {kind.owner} mechanism"
+    if not model.policing.mechanisms:
+        assert c[:, :, out.ADVISOR_CONSULTATIONS].sum() == 0
+        assert c[:, :, out.CONTACTS_DUE_TO_CAPACITY_SHORTFALL].sum() == 0
 
 
 def check_points_within_budget(model):
@@ -111,7 +109,7 @@ def check_points_within_budget(model):
     if model.config.scenario.name != "hackney_pilot":
         assert spent is None
         return
-    budget = model.policing.params.points_budget
+    budget = model.policing.get("points_budget").params.budget
     years_started = math.ceil(model.config.days / SCHOOL_YEAR_DAYS)
     assert 0 <= spent <= budget * model.borough.n_schools * years_started + 1e-9
 
@@ -138,7 +136,7 @@ def check_metrics_agree_with_the_ledger(model):
     m, ledger = model.metrics(), model.ledger
     assert m["police_contacts"] == ledger.student_contacts.sum()
     assert m["crime_records"] == ledger.student_records.sum()
-    assert m["police_contacts"] == sum(m[f"police_contacts_{t.name.lower()}"] for t in ContactType)
+    assert m["police_contacts"] == sum(m[t.name] for t in out.REGISTRY.contact_types)
     assert m["officer_hours"] == pytest.approx(ledger.hours[:, :, Hours.OFFICER].sum())
     assert m["days"] == model.config.days
     daily = model.daily()

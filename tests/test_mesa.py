@@ -9,7 +9,7 @@ import mesa
 import pytest
 from simhelpers import small_config
 
-from sim.model import BoroughModel
+from sim.core.model import BoroughModel
 
 REPORTERS = [
     "day",
@@ -67,14 +67,14 @@ def test_batch_run_keyword_settings_reach_the_config():
             "policing": "hackney_pilot",
             "borough": "small",
             "days": 3,
-            "scenario__params__points_budget": [0],
+            "scenario__mechanisms__points_budget__budget": [0],
         },
         rng=[0],
         max_steps=3,
         number_processes=1,
         display_progress=False,
     )
-    assert rows[0]["scenario__params__points_budget"] == 0
+    assert rows[0]["scenario__mechanisms__points_budget__budget"] == 0
 
 
 def test_run_for_advances_the_day_and_running_turns_false_after_days():

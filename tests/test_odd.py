@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from simhelpers import SCENARIOS
 
-import sim.policing
-from sim.parameters import collect, validation_targets
+import sim.mechanisms
+from sim.core.compose import compose_config
+from sim.evidence.parameters import collect, validation_targets
 
 ROOT = Path(__file__).resolve().parent.parent
 ODD = (ROOT / "docs" / "ODD.md").read_text()
-PREFIXES = ("borough.", "students.", "staff.", "police.", "incidents.", "scenario.params.")
+PREFIXES = ("borough.", "students.", "staff.", "police.", "incidents.", "scenario.mechanisms.")
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +30,13 @@ def defaults() -> dict[str, list[object]]:
     }
     out: dict[str, list[object]] = {}
     for s in sections:
-        if s.file in chain or s.file.startswith("scenario/"):
+        if s.file in chain:
             for p in s.parameters:
                 out.setdefault(p.name, []).append(yaml.safe_load(p.default))
+    for scenario in SCENARIOS:  # each mechanism's parameters, as every scenario composes them
+        for name, params in compose_config([f"scenario={scenario}"]).scenario.mechanisms.items():
+            for key, value in params.items():
+                out.setdefault(f"scenario.mechanisms.{name}.{key}", []).append(value)
     return out
 
 
@@ -54,9 +60,9 @@ def test_every_setting_named_in_the_odd_exists(defaults):
 
 def _classes() -> dict[str, type]:
     out = {}
-    core = ["sim.model", "sim.agents", "sim.population", "sim.incidents", "sim.borough", "sim.streams"]
-    core += ["sim.outcomes", "sim.config", "sim.parameters"]
-    core += [info.name for info in pkgutil.iter_modules(sim.policing.__path__, "sim.policing.")]
+    core = ["sim.core.model", "sim.core.agents", "sim.core.population", "sim.core.incidents", "sim.core.borough", "sim.core.streams"]
+    core += ["sim.core.outcomes", "sim.core.config", "sim.core.mechanism", "sim.core.metrics", "sim.parameters"]
+    core += [info.name for info in pkgutil.iter_modules(sim.mechanisms.__path__, "sim.mechanisms.")]
     for name in core:
         module = importlib.import_module(name)
         for name, obj in inspect.getmembers(module, inspect.isclass):

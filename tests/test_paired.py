@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from simhelpers import BEHAVIOUR_NEUTRAL, SCENARIOS, run_small, small_config
 
-from sim.incidents import Location
-from sim.model import BoroughModel
-from sim.outcomes import Count
+from sim.core.incidents import Location
+from sim.core.model import BoroughModel
+from sim.core import outcomes as out
 
 STUDENT_ATTRIBUTES = ("school", "year_group", "class_id", "home_ward", "route", "over_policed", "phase")
 
@@ -83,7 +83,7 @@ def test_day_zero_ledger_incidents_are_identical_after_one_step(configs):
     for scenario, cfg in configs.items():
         model = BoroughModel(cfg)
         model.step()
-        counts[scenario] = model.ledger.counts[0, :, Count.INCIDENTS].copy()
+        counts[scenario] = model.ledger.counts[0, :, out.INCIDENTS].copy()
     assert counts["no_police"].sum() > 0
     for scenario in SCENARIOS[1:]:
         np.testing.assert_array_equal(counts[scenario], counts["no_police"], err_msg=scenario)
@@ -99,26 +99,26 @@ def neutral_runs():
 def test_when_policy_cannot_change_behaviour_every_scenario_sees_the_same_incidents(neutral_runs, scenario):
     base = neutral_runs["no_police"].ledger.counts
     other = neutral_runs[scenario].ledger.counts
-    assert base[:, :, Count.INCIDENTS].sum() > 100
-    for what in (Count.INCIDENTS, Count.STREET_INCIDENTS, Count.SERIOUS_INCIDENTS):
+    assert base[:, :, out.INCIDENTS].sum() > 100
+    for what in (out.INCIDENTS, out.STREET_INCIDENTS, out.SERIOUS_INCIDENTS):
         np.testing.assert_array_equal(other[:, :, what], base[:, :, what], err_msg=f"{scenario} {what.name}")
     # ... while the policing itself differs.
-    assert not np.array_equal(other[:, :, Count.INCIDENTS_KNOWN_TO_POLICE], base[:, :, Count.INCIDENTS_KNOWN_TO_POLICE])
+    assert not np.array_equal(other[:, :, out.INCIDENTS_KNOWN_TO_POLICE], base[:, :, out.INCIDENTS_KNOWN_TO_POLICE])
 
 
 def test_no_police_and_supportive_policing_handle_serious_incidents_identically(neutral_runs):
     # Both: staff call the response team for every emergency they notice; neither patrols nor sits in school.
-    a = neutral_runs["no_police"].ledger.counts[:, :, Count.SERIOUS_APPROPRIATE_RESPONSE]
-    b = neutral_runs["supportive_policing"].ledger.counts[:, :, Count.SERIOUS_APPROPRIATE_RESPONSE]
-    assert neutral_runs["no_police"].ledger.counts[:, :, Count.SERIOUS_INCIDENTS].sum() > 0
+    a = neutral_runs["no_police"].ledger.counts[:, :, out.SERIOUS_APPROPRIATE_RESPONSE]
+    b = neutral_runs["supportive_policing"].ledger.counts[:, :, out.SERIOUS_APPROPRIATE_RESPONSE]
+    assert neutral_runs["no_police"].ledger.counts[:, :, out.SERIOUS_INCIDENTS].sum() > 0
     np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("scenario", ["embedded_officer", "hackney_pilot"])
 def test_more_police_never_means_fewer_serious_incidents_handled(neutral_runs, scenario):
     # Paired draws: an officer on site or a patrol can only add police knowledge of a serious incident.
-    base = neutral_runs["no_police"].ledger.counts[:, :, Count.SERIOUS_APPROPRIATE_RESPONSE]
-    more = neutral_runs[scenario].ledger.counts[:, :, Count.SERIOUS_APPROPRIATE_RESPONSE]
+    base = neutral_runs["no_police"].ledger.counts[:, :, out.SERIOUS_APPROPRIATE_RESPONSE]
+    more = neutral_runs[scenario].ledger.counts[:, :, out.SERIOUS_APPROPRIATE_RESPONSE]
     assert np.all(more >= base)
 
 

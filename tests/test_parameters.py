@@ -14,7 +14,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
-from sim.parameters import (
+from sim.evidence.parameters import (
     CONF_DIR,
     DOC_PATH,
     EVIDENCE,
@@ -136,11 +136,11 @@ def test_parameters_carry_meaning_and_unit_from_the_schemas(sections):
     assert "secondary pupils" in rate.meaning
     assert rate.comment.startswith("assumption")  # the entry's comment, after its closing brace
     hackney = next(s for s in sections if s.file == "scenario/hackney_pilot.yaml")
-    budget = next(p for p in hackney.parameters if p.name == "scenario.params.points_budget")
+    budget = next(p for p in hackney.parameters if p.name == "scenario.mechanisms.points_budget.budget")
     assert budget.default == "20" and "Liberty 2025" in budget.comment and budget.meaning
     every = [p for s in sections for p in s.parameters]
     assert not [p.name for p in every if not p.meaning], "a setting without a Field description"
-    assert not [p.name for p in every if not p.unit], "a setting without a unit (sim/parameters.py UNITS)"
+    assert not [p.name for p in every if not p.unit], "a setting without a unit (sim/evidence/parameters.py UNITS)"
 
 
 def test_every_evidence_figure_informs_a_parameter_or_a_validation_target(sections):
@@ -176,7 +176,7 @@ def test_check_reports_a_scenario_parameter_and_a_list_without_a_source(conf_cop
     _strip_comment(conf_copy / "scenario" / "embedded_officer.yaml", "lessons_per_week:")
     _strip_comment(conf_copy / "police" / "default.yaml", "recording_by_severity:")
     missing = {p.name for p in missing_sources(collect(conf_copy))}
-    assert {"scenario.params.lessons_per_week", "police.recording_by_severity"} <= missing
+    assert {"scenario.mechanisms.police_lessons.lessons_per_week", "police.recording_by_severity"} <= missing
 
 
 def test_check_reports_a_stale_or_missing_generated_file(tmp_path):

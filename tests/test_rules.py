@@ -1,4 +1,4 @@
-"""Unit tests of the agents' rules on a small borough (sim.agents, sim.policing)."""
+"""Unit tests of the agents' rules on a small borough (sim.core.agents, sim.mechanisms)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from simhelpers import small_config
 
-from sim.agents import Response
-from sim.incidents import Incident, Location
-from sim.model import BoroughModel
-from sim.outcomes import CONTACT_COUNT, ContactType, Count, Hours
-from sim.policing.no_police import NoPolice
+from sim.core.agents import Response
+from sim.core.incidents import Incident, Location
+from sim.core.model import BoroughModel
+from sim.core import outcomes as out
+from sim.core.outcomes import Hours
 
 
 def make(scenario: str, *overrides: str, days: int = 10, seed: int = 0) -> BoroughModel:
@@ -24,7 +24,7 @@ def incident(model: BoroughModel, student: int, type_name: str, location=Locatio
 
 
 def contacts_total(model: BoroughModel) -> int:
-    return int(sum(model.ledger.counts[:, :, CONTACT_COUNT[t]].sum() for t in ContactType))
+    return int(sum(model.ledger.counts[:, :, t].sum() for t in out.REGISTRY.contact_types))
 
 
 def secondary_student(model: BoroughModel) -> int:
@@ -111,7 +111,7 @@ def test_supportive_policing_uses_its_own_schools_protocol_setting():
         "supportive_policing",
         "police.recording_by_severity=[1,1,1,1,1]",
         "police.schools_protocol_use=0",
-        "scenario.params.schools_protocol_use=1",
+        "scenario.mechanisms.schools_protocol.use=1",
     )
     assert model.policing.schools_protocol_use == 1.0
     for s in range(0, model.population.n, 50):
@@ -133,8 +133,8 @@ def test_crime_record_raises_propensity_and_lowers_engagement():
     np.testing.assert_array_equal(np.delete(pop.base_log_propensity, s), others_base)  # no one else is touched
     # Bookkeeping: one record, unnecessary by its ground truth, credited to this student.
     assert model.ledger.student_records[s] == 1
-    assert model.ledger.counts[0, pop.school[s], Count.CRIME_RECORDS].sum() == 1
-    assert model.ledger.counts[0, pop.school[s], Count.UNNECESSARY_CRIME_RECORDS].sum() == 1
+    assert model.ledger.counts[0, pop.school[s], out.CRIME_RECORDS].sum() == 1
+    assert model.ledger.counts[0, pop.school[s], out.UNNECESSARY_CRIME_RECORDS].sum() == 1
     assert model.student(s).crime_records == 1
 
 
@@ -143,8 +143,8 @@ def test_necessary_record_is_not_counted_as_unnecessary():
     s = secondary_student(model)
     model.record_crime(incident(model, s, "serious_violence", Location.STREET, cj=True), model.response_officer)
     school = model.population.school[s]
-    assert model.ledger.counts[0, school, Count.CRIME_RECORDS].sum() == 1
-    assert model.ledger.counts[0, school, Count.UNNECESSARY_CRIME_RECORDS].sum() == 0
+    assert model.ledger.counts[0, school, out.CRIME_RECORDS].sum() == 1
+    assert model.ledger.counts[0, school, out.UNNECESSARY_CRIME_RECORDS].sum() == 0
 
 
 def test_engagement_never_falls_below_zero():
@@ -168,12 +168,12 @@ def test_street_records_feed_route_intelligence_and_school_records_do_not():
     model = make("hackney_pilot")
     s = secondary_student(model)
     route = model.population.route[s]
-    before = model.intelligence.records.copy()
+    before = model.policing.get("safer_corridors").intelligence.records.copy()
     model.record_crime(incident(model, s, "fight_no_injury", Location.SCHOOL), model.response_officer)
-    np.testing.assert_array_equal(model.intelligence.records, before)
+    np.testing.assert_array_equal(model.policing.get("safer_corridors").intelligence.records, before)
     model.record_crime(incident(model, s, "fight_no_injury", Location.STREET), model.response_officer, by_patrol=True)
-    assert model.intelligence.records[route] == before[route] + 1
-    assert model.intelligence.patrol_finds[route] == 1
+    assert model.policing.get("safer_corridors").intelligence.records[route] == before[route] + 1
+    assert model.policing.get("safer_corridors").intelligence.patrol_finds[route] == 1
 
 
 # --- youth work ----------------------------------------------------------------------------------------------------
@@ -187,8 +187,8 @@ def test_youth_worker_at_full_caseload_refuses_until_a_case_ends():
     assert worker.open_cases(0) == 3
     assert not worker.accepts(int(students[3]), 0)
     assert model.refer_to_youth_work(int(students[3]), school) is False
-    assert model.ledger.counts[0, school, Count.UNMET_YOUTH_WORK_REFERRALS].sum() == 1
-    assert model.ledger.counts[0, school, Count.YOUTH_WORK_REFERRALS].sum() == 4
+    assert model.ledger.counts[0, school, out.UNMET_YOUTH_WORK_REFERRALS].sum() == 1
+    assert model.ledger.counts[0, school, out.YOUTH_WORK_REFERRALS].sum() == 4
     # A student who already has a case is not a new case (and not refused).
     assert model.refer_to_youth_work(int(students[0]), school) is True
     assert worker.cases_taken == 3
@@ -246,8 +246,8 @@ NO_SUPPORT = (
 
 def test_no_police_teacher_never_chooses_police_for_a_non_emergency():
     model = make("no_police", *NO_SUPPORT)
-    assert isinstance(model.policing, NoPolice)
-    assert model.policing.takes_non_emergency_referrals is False
+    assert model.policing.mechanisms == []
+    assert model.policing.takes_non_emergency_calls is False
     teacher = model.teachers[0]
     student = model.population.students_of_class(teacher.class_id)[0]
     for name in ("verbal_conflict", "fight_no_injury", "theft_or_damage", "youth_produced_sexual_imagery"):
@@ -275,12 +275,12 @@ def test_no_police_attends_no_non_emergency_in_school():
     in_school = [i for i in seen if i.location == Location.SCHOOL]
     assert in_school, "some serious incidents should reach police"
     assert all(i.type.serious for i in in_school)
-    assert model.ledger.counts[:, :, Count.CONTACTS_DUE_TO_CAPACITY_SHORTFALL].sum() == 0
+    assert model.ledger.counts[:, :, out.CONTACTS_DUE_TO_CAPACITY_SHORTFALL].sum() == 0
     # Control: with the same teachers and no screening, a model that takes referrals does attend minor ones.
     _, seen_control = _attended(
         "supportive_policing",
-        "scenario.params.advise_police_when_needed=1",
-        "scenario.params.advise_police_when_not_needed=1",
+        "scenario.mechanisms.linked_advisors.advise_police_when_needed=1",
+        "scenario.mechanisms.linked_advisors.advise_police_when_not_needed=1",
     )
     assert any(not i.type.serious for i in seen_control if i.location == Location.SCHOOL)
 
@@ -290,8 +290,8 @@ def _hackney_referral(advise_police: int):
     """A teacher refers a fight to the school's Hackney advisor, who always (1) or never (0) advises police."""
     model = make(
         "hackney_pilot",
-        f"scenario.params.advise_police_when_needed={advise_police}",
-        f"scenario.params.advise_police_when_not_needed={advise_police}",
+        f"scenario.mechanisms.linked_advisors.advise_police_when_needed={advise_police}",
+        f"scenario.mechanisms.linked_advisors.advise_police_when_not_needed={advise_police}",
     )
     school = model.schools[0]
     teacher = school.teachers[0]
@@ -303,7 +303,7 @@ def _hackney_referral(advise_police: int):
 
 def test_hackney_advisor_consultation_makes_no_contact_with_the_child():
     model, school, _, inc = _hackney_referral(advise_police=0)
-    assert model.ledger.counts[0, school.index, Count.ADVISOR_CONSULTATIONS].sum() == 1
+    assert model.ledger.counts[0, school.index, out.ADVISOR_CONSULTATIONS].sum() == 1
     assert school.link_officer.hours.get("consultation") == model.config.police.hours_consultation
     assert contacts_total(model) == 0
     assert model.ledger.student_contacts.sum() == 0
@@ -313,7 +313,7 @@ def test_hackney_advisor_consultation_makes_no_contact_with_the_child():
 
 def test_hackney_advice_to_call_police_does_lead_to_a_contact():
     model, school, student, inc = _hackney_referral(advise_police=1)
-    assert model.ledger.counts[0, school.index, Count.ADVISOR_CONSULTATIONS].sum() == 1
+    assert model.ledger.counts[0, school.index, out.ADVISOR_CONSULTATIONS].sum() == 1
     assert contacts_total(model) == 1
     assert model.ledger.student_contacts[student] == 1
     assert inc.known_to_police
@@ -322,15 +322,15 @@ def test_hackney_advice_to_call_police_does_lead_to_a_contact():
 def test_emergencies_bypass_the_advisor():
     model = make(
         "hackney_pilot",
-        "scenario.params.advise_police_when_needed=0",
-        "scenario.params.advise_police_when_not_needed=0",
+        "scenario.mechanisms.linked_advisors.advise_police_when_needed=0",
+        "scenario.mechanisms.linked_advisors.advise_police_when_not_needed=0",
     )
     school = model.schools[0]
     teacher = school.teachers[0]
     student = model.population.students_of_class(teacher.class_id)[0]
     inc = incident(model, student, "serious_violence", cj=True)
     school.refer_to_police(inc, teacher)
-    assert model.ledger.counts[0, school.index, Count.ADVISOR_CONSULTATIONS].sum() == 0
+    assert model.ledger.counts[0, school.index, out.ADVISOR_CONSULTATIONS].sum() == 0
     assert inc.known_to_police
     assert model.ledger.student_contacts[student] == 1
 
@@ -338,18 +338,18 @@ def test_emergencies_bypass_the_advisor():
 def test_hackney_advisors_who_never_advise_police_keep_minor_school_incidents_from_police():
     model, seen = _attended(
         "hackney_pilot",
-        "scenario.params.advise_police_when_needed=0",
-        "scenario.params.advise_police_when_not_needed=0",
-        "scenario.params.points_budget=0",
+        "scenario.mechanisms.linked_advisors.advise_police_when_needed=0",
+        "scenario.mechanisms.linked_advisors.advise_police_when_not_needed=0",
+        "scenario.mechanisms.points_budget.budget=0",
     )
     assert model.metrics()["advisor_consultations"] > 0
     assert all(i.type.serious for i in seen if i.location == Location.SCHOOL)
     # Control: advisors who always advise police let minor incidents through.
     _, seen_control = _attended(
         "hackney_pilot",
-        "scenario.params.advise_police_when_needed=1",
-        "scenario.params.advise_police_when_not_needed=1",
-        "scenario.params.points_budget=0",
+        "scenario.mechanisms.linked_advisors.advise_police_when_needed=1",
+        "scenario.mechanisms.linked_advisors.advise_police_when_not_needed=1",
+        "scenario.mechanisms.points_budget.budget=0",
     )
     assert any(not i.type.serious for i in seen_control if i.location == Location.SCHOOL)
 
@@ -358,11 +358,11 @@ def test_hackney_advisors_who_never_advise_police_keep_minor_school_incidents_fr
 @pytest.mark.parametrize("budget", [0, 5, 7.5, 20, 41])
 @pytest.mark.parametrize("days", [20, 200])
 def test_points_activities_never_exceed_the_budget(budget, days):
-    model = make("hackney_pilot", f"scenario.params.points_budget={budget}", days=days)
-    menu = model.policing.params.points_menu
+    model = make("hackney_pilot", f"scenario.mechanisms.points_budget.budget={budget}", days=days)
+    menu = model.policing.get("points_budget").params.menu
     cheapest = min(item.cost for item in menu.values() if item.weight > 0)
     spent: dict[tuple[int, int], float] = {}
-    for day, items in model.policing.plan.items():
+    for day, items in model.policing.get("points_budget").plan.items():
         assert 0 <= day < days
         for school, name in items:
             key = (school, day // 190)
@@ -376,7 +376,7 @@ def test_points_activities_never_exceed_the_budget(budget, days):
             assert total <= year_budget + 1e-9
             assert year_budget - total < cheapest  # the school spends while it can afford something
     model.run_for(days)
-    assert model.policing.points_spent() == pytest.approx(sum(spent.values()))
+    assert model.metrics()["points_spent"] == pytest.approx(sum(spent.values()))
     assert model.metrics()["points_spent"] <= budget * model.borough.n_schools * years + 1e-9
 
 
@@ -387,7 +387,7 @@ def test_points_activities_are_contacts_with_the_students_reached():
     assert m["points_spent"] > 0
     assert m["police_contacts_points_activity"] > 0
     assert model.metrics()["officer_hours_points_activity"] > 0
-    none = make("hackney_pilot", "scenario.params.points_budget=0", days=40)
+    none = make("hackney_pilot", "scenario.mechanisms.points_budget.budget=0", days=40)
     none.run_for(40)
     assert none.metrics()["points_spent"] == 0
     assert none.metrics()["police_contacts_points_activity"] == 0

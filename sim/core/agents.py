@@ -6,20 +6,33 @@ change a rule, subclass the agent in a module of your own, override the method, 
 ``agents.<kind>=yourmodule.YourClass`` (docs/extending.md).
 
 Rules draw their randomness from ``incident.draw(purpose)``: a keyed draw that is the same in every scenario that
-makes the same decision about the same incident, so that scenario comparisons stay paired.
+makes the same decision about the same incident, so that scenario comparisons stay paired. Mesa's ``self.random``
+and ``self.rng`` are refused (they would unpair the scenarios): see :mod:`sim.core.streams`.
+
+Student state changes only through :class:`~sim.core.population.StudentPopulation`'s methods
+(``raise_propensity``, ``shift_base_propensity``, ``set_engagement``, ``start_youth_work``,
+``start_mental_health``); its arrays are read-only.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Hashable
 from enum import Enum, auto
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import mesa
 import numpy as np
 
 from sim.core.incidents import Incident, Location
-from sim.core.outcomes import ContactType, Count, Hours
+from sim.core.outcomes import (
+    EXCLUSIONS,
+    INCIDENT_RESPONSE,
+    MENTAL_HEALTH_REFERRALS,
+    UNMET_MENTAL_HEALTH_REFERRALS,
+    YOUTH_WORK_DIVERSIONS,
+    Hours,
+)
 
 if TYPE_CHECKING:
     from sim.core.model import BoroughModel
@@ -42,11 +55,27 @@ class OfficerRole(Enum):
     RESPONSE = auto()  # borough response team: emergencies and calls
 
 
+_Rule = TypeVar("_Rule", bound=Callable)
+
+
+def fixed_per_student(rule: _Rule) -> _Rule:
+    """Mark a selection rule whose weights depend only on fixed attributes of the agent and of the students.
+
+    :meth:`Officer.weights_for` then works the weights out once per officer and group of students and keeps them.
+    An override of the rule without this mark is asked again every time: marking is a promise that the rule reads
+    nothing that changes during a run (propensity, records, the day).
+    """
+    rule.fixed_per_student = True  # type: ignore[attr-defined]
+    return rule
+
+
 class Student(mesa.Agent):
     """A student: a view on one row of the model's student arrays, plus the rules of how they react.
 
     Student agents are made on demand (``model.student(i)``) the first time a rule acts on that student, so a
     borough of a million pupils does not pay for a million Python objects; the arrays hold everyone's state.
+    Mesa's ``model.agents_by_type[Student]`` therefore holds only the students some rule has acted on; every
+    student is in ``model.population`` (``model.student(i)`` for any ``i`` gives their agent).
     """
 
     def __init__(self, model: BoroughModel, index: int) -> None:
@@ -87,10 +116,7 @@ class Student(mesa.Agent):
         """Labelling: a crime record raises later risk and lowers engagement."""
         cfg = self.model.config.students
         pop = self.model.population
-        shift = math.log1p(cfg.labelling_effect)
-        ceiling = pop.log_max_propensity
-        pop.base_log_propensity[self.index] = min(ceiling, pop.base_log_propensity[self.index] + shift)
-        pop.log_propensity[self.index] = min(ceiling, pop.log_propensity[self.index] + shift)
+        pop.raise_propensity(self.index, math.log1p(cfg.labelling_effect))
         pop.set_engagement(self.index, max(0.0, pop.engagement[self.index] - cfg.labelling_engagement_loss))
 
     def on_exclusion(self, incident: Incident) -> None:
@@ -133,7 +159,7 @@ class Teacher(mesa.Agent):
         if t.serious:
             return Response.POLICE  # an emergency: police are called in every policing model
         policing = self.model.policing
-        if policing.takes_non_emergency_referrals and t.severity >= self.referral_threshold(officer_on_site):
+        if policing.takes_non_emergency_calls and t.severity >= self.referral_threshold(officer_on_site):
             return Response.POLICE
         staff = self.model.config.staff
         if t.severity >= 2 and self.model.population.risk_of(incident.student) >= staff.youth_work_referral_propensity:
@@ -142,7 +168,7 @@ class Teacher(mesa.Agent):
 
     def escalates_when_support_full(self, incident: Incident) -> bool:
         """When the support a student needs is full, whether the teacher calls police instead."""
-        if not self.model.policing.takes_non_emergency_referrals:
+        if not self.model.policing.takes_non_emergency_calls:
             return False
         return incident.draw("escalate") < self.model.config.staff.escalate_when_no_capacity
 
@@ -209,6 +235,7 @@ class Officer(mesa.Agent):
         self.schools = list(schools or [])
         self.hours: dict[str, float] = {}
         self.hours_today = 0.0
+        self._weights: dict[Hashable, np.ndarray] = {}  # see weights_for
         model.officers.append(self)
 
     def log_hours(self, activity: str, hours: float, school: int | None = None) -> None:
@@ -256,10 +283,28 @@ class Officer(mesa.Agent):
         p = when_needed if incident.cj_appropriate else when_not_needed
         return incident.draw("advice") < p
 
+    @fixed_per_student
     def stop_weights(self, students: np.ndarray) -> np.ndarray:
-        """Relative chance that each student on a patrolled route is stopped (officers' selection)."""
+        """Relative chance that each of these students is picked for a stop or an approach (officers' selection)."""
         pop = self.model.population
         return np.where(pop.over_policed[students], self.model.config.police.over_policed_stop_weight, 1.0)
+
+    @property
+    def weights_are_fixed(self) -> bool:
+        """Whether this officer's ``stop_weights`` is marked :func:`fixed_per_student` (its weights are kept)."""
+        return getattr(type(self).stop_weights, "fixed_per_student", False)
+
+    def weights_for(self, group: Hashable, students: np.ndarray) -> np.ndarray:
+        """``stop_weights(students)`` for a fixed group of students (a route, a school), named by ``group``.
+
+        Kept per officer and group when the rule is marked :func:`fixed_per_student`; asked afresh otherwise.
+        """
+        if not self.weights_are_fixed:
+            return self.stop_weights(students)
+        weights = self._weights.get(group)
+        if weights is None:
+            weights = self._weights[group] = self.stop_weights(students)
+        return weights
 
 
 class School(mesa.Agent):
@@ -290,12 +335,12 @@ class School(mesa.Agent):
 
     # --- the incident pathway ----------------------------------------------------------------------------------
     def handle_incident(self, incident: Incident) -> None:
-        """An incident in school: who notices it, who decides, and what follows (DESIGN §4, steps 3-4)."""
+        """An incident in school: who notices it, who decides, and what follows (docs/ODD.md, "Process overview")."""
         model = self.model
-        officer = model.policing.officer_on_site(self)
-        if officer is not None and officer.notices(incident):
+        responder = model.policing.first_responder(self)
+        if responder is not None and responder.notices(incident):
             incident.noticed = True
-            model.police_attend(officer, incident, ContactType.INCIDENT_RESPONSE)
+            model.police_attend(responder, incident, INCIDENT_RESPONSE)
             if incident.type.offending:
                 self.after_offence(incident, police_involved=True)
             else:
@@ -305,7 +350,8 @@ class School(mesa.Agent):
         if not teacher.notices(incident):
             return
         incident.noticed = True
-        response = teacher.choose_response(incident, officer_on_site=officer is not None)
+        on_site = responder is not None or model.policing.officer_on_site(self) is not None
+        response = teacher.choose_response(incident, officer_on_site=on_site)
         if response is Response.POLICE:
             self.refer_to_police(incident, teacher)
         elif response is Response.YOUTH_WORK:
@@ -325,14 +371,14 @@ class School(mesa.Agent):
         if not incident.type.serious:
             worker = model.youth_worker_of(incident.student)
             if worker is not None and worker.diverts(incident):
-                model.ledger.add(model.day, self.index, Count.YOUTH_WORK_DIVERSIONS, int(incident.over_policed))
+                model.count(YOUTH_WORK_DIVERSIONS, self.index, incident.over_policed)
                 self.after_offence(incident, police_involved=False)
                 return
-            if not model.policing.screen_referral(self, teacher, incident):
+            if not model.policing.screen_call(self, teacher, incident):
                 self.discipline(incident)
                 return
         officer = model.policing.responder(incident)
-        model.police_attend(officer, incident, ContactType.INCIDENT_RESPONSE, capacity_shortfall=capacity_shortfall)
+        model.police_attend(officer, incident, INCIDENT_RESPONSE, capacity_shortfall=capacity_shortfall)
         if incident.type.offending:
             self.after_offence(incident, police_involved=True)
 
@@ -350,7 +396,7 @@ class School(mesa.Agent):
         model = self.model
         if self.takes_mental_health_case(incident.student, model.day):
             return
-        model.ledger.add(model.day, self.index, Count.UNMET_MENTAL_HEALTH_REFERRALS, int(incident.over_policed))
+        model.count(UNMET_MENTAL_HEALTH_REFERRALS, self.index, incident.over_policed)
         if model.refer_to_youth_work(incident.student, self.index):
             return
         if teacher.escalates_when_support_full(incident):
@@ -365,7 +411,7 @@ class School(mesa.Agent):
         model = self.model
         if self.takes_mental_health_case(incident.student, model.day):
             return
-        model.ledger.add(model.day, self.index, Count.UNMET_MENTAL_HEALTH_REFERRALS, int(incident.over_policed))
+        model.count(UNMET_MENTAL_HEALTH_REFERRALS, self.index, incident.over_policed)
         if not model.refer_to_youth_work(incident.student, self.index):
             model.ledger.add_hours(
                 model.day, self.index, Hours.TEACHER_PASTORAL, model.config.staff.pastoral_hours_per_crisis
@@ -385,7 +431,7 @@ class School(mesa.Agent):
             return
         if self.decides_exclusion(incident, police_involved):
             model = self.model
-            model.ledger.add(model.day, self.index, Count.EXCLUSIONS, int(incident.over_policed))
+            model.count(EXCLUSIONS, self.index, incident.over_policed)
             model.student(incident.student).on_exclusion(incident)
 
     def decides_exclusion(self, incident: Incident, police_involved: bool) -> bool:
@@ -401,7 +447,7 @@ class School(mesa.Agent):
         """Open a mental-health case if a place is free (or the student already has one)."""
         model = self.model
         pop = model.population
-        model.ledger.add(day, self.index, Count.MENTAL_HEALTH_REFERRALS, int(pop.over_policed[student]))
+        model.count(MENTAL_HEALTH_REFERRALS, self.index, bool(pop.over_policed[student]))
         if pop.mental_health_until[student] > day:
             return True
         self.mental_health_case_ends = [d for d in self.mental_health_case_ends if d > day]

@@ -1,4 +1,10 @@
-"""From Hydra's composed configuration to a validated :class:`~sim.core.config.SimConfig`."""
+"""From Hydra's composed configuration to a validated :class:`~sim.core.config.SimConfig`.
+
+The scenario files (``conf/scenario/``) list their mechanisms as Hydra defaults (``/mechanism@mechanisms.<name>``);
+each mechanism's default parameters come from its ``Params`` class, stored in Hydra's config store as the
+``mechanism`` group when this module is imported, so that ``scenario.mechanisms.<name>.<parameter>=...`` overrides
+a value that exists.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,25 @@ from collections.abc import Sequence
 from typing import Any
 
 from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
+from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
-from sim.core.config import SimConfig, validate_config
+from sim.core.config import SimConfig
+from sim.core.configure import validate_config
+from sim.core.mechanism import BUILT_IN_MECHANISMS
 from sim.core.paths import CONF_DIR
 
+
+def register_mechanism_defaults() -> None:
+    """Store each built-in mechanism's default parameters as the Hydra config ``mechanism/<name>``."""
+    store = ConfigStore.instance()
+    for name, path in BUILT_IN_MECHANISMS.items():
+        store.store(group="mechanism", name=name, node=get_class(path).Params().model_dump(mode="json"))
+
+
+register_mechanism_defaults()
 
 
 def to_sim_config(cfg: DictConfig | dict[str, Any]) -> SimConfig:

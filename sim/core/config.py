@@ -8,7 +8,6 @@ allowed and what each setting means.
 
 from __future__ import annotations
 
-import importlib
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -24,10 +23,6 @@ HoursBySeverity = Annotated[list[NonNegative], Field(min_length=5, max_length=5)
 
 class ConfigError(ValueError):
     """A configuration that cannot be run, with every offending setting named."""
-
-
-class ScenarioParamsError(ValueError):
-    """Errors in a policing model's own parameters, already formatted one setting per line."""
 
 
 class Settings(BaseModel):
@@ -199,7 +194,11 @@ class PoliceConfig(Settings):
 
 
 class AgentsConfig(Settings):
-    """Import paths of the agent classes: point one at a subclass of your own to change a rule."""
+    """Import paths of the agent classes: point one at a subclass of your own to change a rule.
+
+    A configuration is code: the module named is imported (and its top-level code runs) when the configuration is
+    checked, as with Hydra's ``instantiate``.
+    """
 
     school: str = Field(description="School agent class")
     student: str = Field(description="Student agent class")
@@ -207,49 +206,29 @@ class AgentsConfig(Settings):
     youth_worker: str = Field(description="Youth worker agent class")
     officer: str = Field(description="Officer agent class")
 
-    @field_validator("*")
-    @classmethod
-    def _importable(cls, v: str, info: Any) -> str:
-        import sim.core.agents
-
-        base = {
-            "school": sim.core.agents.School,
-            "student": sim.core.agents.Student,
-            "teacher": sim.core.agents.Teacher,
-            "youth_worker": sim.core.agents.YouthWorker,
-            "officer": sim.core.agents.Officer,
-        }[info.field_name]
-        obj = import_object(v)
-        if not (isinstance(obj, type) and issubclass(obj, base)):
-            raise ValueError(f"{v!r} is not {base.__module__}.{base.__name__} or a subclass of it")
-        return v
-
 
 class ScenarioConfig(Settings):
-    """A policing model: the class that implements it and its parameters."""
+    """A policing model: the mechanisms it is made of, in order, each with its parameters.
 
-    name: str = Field(description="Scenario label used in outputs")
-    policing_model: str = Field(description="Import path of the PolicingModel subclass")
-    params: dict[str, Any] = Field(default_factory=dict, description="The policing model's own parameters")
+    ``mechanisms`` maps a mechanism's name to its parameters (those not given take the mechanism's defaults). A
+    built-in mechanism is named by its name alone (``sim.core.mechanism.BUILT_IN_MECHANISMS``); any other gives its
+    class as ``class: package.module.Class`` among its parameters. The classes and parameters are checked by
+    :func:`sim.core.configure.validate_config`.
+    """
 
-    @model_validator(mode="after")
-    def _check_params(self) -> ScenarioConfig:
-        from sim.mechanisms.base import PolicingModel
+    name: str = Field(min_length=1, description="Scenario label used in outputs")
+    description: str = Field(default="", description="What the policing model is, in a sentence")
+    mechanisms: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="The policing mechanisms, in order: name -> parameters"
+    )
 
-        cls = import_object(self.policing_model)
-        if not (isinstance(cls, type) and issubclass(cls, PolicingModel)):
-            raise ValueError(f"{self.policing_model!r} is not a PolicingModel subclass")
-        try:
-            cls.Params.model_validate(self.params)
-        except ValidationError as err:
-            raise ScenarioParamsError(
-                format_validation_error(err, prefix="scenario.params", schema=cls.Params)
-            ) from None
-        return self
-
-    def parsed_params(self) -> Any:
-        """The parameters validated against the policing model's own schema."""
-        return import_object(self.policing_model).Params.model_validate(self.params)
+    @field_validator("mechanisms", mode="before")
+    @classmethod
+    def _none_is_empty(cls, v: Any) -> Any:
+        """``name:`` with nothing after it (YAML null) is a mechanism with its default parameters."""
+        if isinstance(v, dict):
+            return {k: ({} if p is None else p) for k, p in v.items()}
+        return v
 
 
 class OutputConfig(Settings):
@@ -271,21 +250,6 @@ class SimConfig(Settings):
     police: PoliceConfig
     agents: AgentsConfig
     output: OutputConfig
-
-
-def import_object(path: str) -> Any:
-    """Import ``package.module.Name`` and return ``Name``, with a clear error if it cannot be found."""
-    module_name, _, attr = path.rpartition(".")
-    if not module_name:
-        raise ValueError(f"{path!r} is not an import path of the form 'package.module.Name'")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise ValueError(f"cannot import module {module_name!r} for {path!r}: {err}") from None
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise ValueError(f"module {module_name!r} has no attribute {attr!r}") from None
 
 
 def _allowed_names(schema: type[BaseModel] | None, loc: tuple) -> list[str] | None:
@@ -327,29 +291,3 @@ def format_validation_error(err: ValidationError, prefix: str = "", schema: type
             shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
             lines.append(f"  {loc or '<root>'}: {msg}{shown}")
     return "\n".join(lines)
-
-
-def _scenario_params_lines(err: ValidationError) -> str | None:
-    for e in err.errors():
-        ctx = e.get("ctx") or {}
-        if isinstance(ctx.get("error"), ScenarioParamsError):
-            return str(ctx["error"])
-    return None
-
-
-def validate_config(raw: dict[str, Any]) -> SimConfig:
-    """Validate a composed configuration (a plain dict) and return it typed.
-
-    Raises:
-        ConfigError: naming every setting that is wrong and what it allows.
-    """
-    try:
-        config = SimConfig.model_validate(raw)
-    except ValidationError as err:
-        lines = _scenario_params_lines(err) or format_validation_error(err, schema=SimConfig)
-        raise ConfigError("Invalid configuration:\n" + lines) from None
-    try:
-        import_object(config.scenario.policing_model).check_config(config, config.scenario.parsed_params())
-    except ValueError as err:
-        raise ConfigError(f"Invalid configuration:\n  {err}") from None
-    return config

@@ -1,7 +1,7 @@
 """The incident catalogue, and the incidents that happen each day.
 
 Each incident that happens draws its ground truth: whether a criminal-justice response is appropriate. A crime
-record of an incident whose ground truth says "not appropriate" is an *unnecessary criminal recording* (DESIGN §3),
+record of an incident whose ground truth says "not appropriate" is an *unnecessary criminal recording*,
 so unnecessary records are counted exactly, not estimated.
 
 Occurrence uses one dense uniform per student per day and place (school, street), the same numbers in every
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from sim.core.streams import RandomStreams
 
 SCHOOL_YEAR_DAYS = 190  # Education (School Day and School Year) (England) Regulations 1999
-_FEW = 16  # up to this many incidents a day at a place, their types are picked in Python (numpy's call costs dominate)
 
 
 class Location(IntEnum):
@@ -208,19 +207,8 @@ class IncidentCatalogue:
         weights = np.array([t.found_by_stop_weight for t in self.types])
         self.stop_find_cdf = np.cumsum(weights) / weights.sum() if weights.sum() > 0 else None
         self._totals_cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray | None]] = {}
-        # rate[location, phase] as Python (rate, offending) pairs, for picking the type of a handful of incidents
-        self._type_rates = [
-            [list(zip(self.rate[place, phase].tolist(), self.offending.tolist(), strict=True)) for phase in (0, 1)]
-            for place in (0, 1)
-        ]
         # per place, the purposes of the keyed draws the rules have made about incidents there (see DayDraws)
         self._purposes: dict[int, dict[str, None]] = {int(place): {} for place in Location}
-
-    def type_found_by_stop(self, u: float) -> IncidentType | None:
-        """The possession offence a stop finds, picked by the uniform ``u``; None if the catalogue has none."""
-        if self.stop_find_cdf is None:
-            return None
-        return self.types[int(np.searchsorted(self.stop_find_cdf, u, side="right"))]
 
     def draw_day(
         self,
@@ -257,20 +245,6 @@ class IncidentCatalogue:
         # Pick the type with the same uniform: the first type at which the student's per-type rates, added up in
         # catalogue order, exceed it.
         types = self.types
-        if len(who) <= _FEW:  # a handful (the school run): the same arithmetic in Python, without numpy's call costs
-            multiplier = [1.0] * len(who) if place_multiplier is None else place_multiplier[who].tolist()
-            kinds = [
-                self._type_index(int(location), p, r, nd, m, x)
-                for p, r, nd, m, x in zip(
-                    phase[who].tolist(),
-                    risk[who].tolist(),
-                    need[who].tolist(),
-                    multiplier,
-                    u[who].tolist(),
-                    strict=True,
-                )
-            ]
-            return self._incidents(model, day, location, who, [types[k] for k in kinds])
         per_type = rate[phase[who]] * np.where(self.offending, risk[who, None], need[who, None])
         if place_multiplier is not None:
             per_type *= place_multiplier[who, None]
@@ -278,15 +252,6 @@ class IncidentCatalogue:
         kind = (cumulative <= u[who, None]).sum(axis=1)
         kind = np.minimum(kind, len(types) - 1)
         return self._incidents(model, day, location, who, [types[k] for k in kind.tolist()])
-
-    def _type_index(self, location: int, phase: int, risk: float, need: float, multiplier: float, u: float) -> int:
-        """The draw_day type pick for one student, in Python floats (the same operations, so the same result)."""
-        cumulative = 0.0
-        for k, (rate, offending) in enumerate(self._type_rates[location][phase]):
-            cumulative += rate * (risk if offending else need) * multiplier
-            if cumulative > u:
-                return k
-        return len(self.types) - 1
 
     def _student_totals(self, pop, location: Location) -> tuple[np.ndarray, np.ndarray | None]:
         """Each student's total daily offending and wellbeing rates at a place (phase is fixed, so cached)."""
@@ -301,16 +266,11 @@ class IncidentCatalogue:
         return cached
 
     def types_found_by_stop(self, u: np.ndarray) -> list[IncidentType]:
-        """:meth:`type_found_by_stop` for many uniforms; empty if the catalogue has no offence a stop can find."""
+        """The possession offences stops find, one picked by each uniform; empty if the catalogue has none."""
         if self.stop_find_cdf is None:
             return []
         types = self.types
         return [types[k] for k in np.searchsorted(self.stop_find_cdf, u, side="right").tolist()]
-
-    def make_incident(self, model: BoroughModel, day: int, student: int, type_: IncidentType, location: Location):
-        """An incident found by police activity (a stop or a sweep), with its ground truth drawn."""
-        truth = model.streams.uniform("cj_appropriate", day, student, int(location)) < type_.cj_appropriate_probability
-        return Incident(model, day, student, type_, location, truth)
 
     def make_incidents(
         self,
@@ -320,7 +280,7 @@ class IncidentCatalogue:
         types: list[IncidentType],
         location: Location,
     ) -> list[Incident]:
-        """:meth:`make_incident` for many students at once (the same incidents, with the same draws)."""
+        """Incidents found by police activity (stops, sweeps), with their ground truth drawn."""
         return self._incidents(model, day, location, np.asarray(students, dtype=np.int64), types)
 
     def _incidents(

@@ -1,9 +1,9 @@
 """The borough model: a Mesa model whose step is one school day.
 
-Data flows one way: configuration -> borough -> day loop -> outcomes. Per day (DESIGN §4):
+Data flows one way: configuration -> borough -> day loop -> outcomes. Per day (docs/ODD.md, "Process overview"):
 
 1. students' latent state evolves (arrays);
-2. the policing model deploys (who is on site, which routes are patrolled);
+2. the scenario's policing mechanisms deploy (who is on site, which routes are patrolled);
 3. incidents happen in school and on the school run, each with its ground truth;
 4. each incident goes through the agents' rules: noticing, the teacher's response, police attendance and the
    officer's recording decision;
@@ -13,10 +13,11 @@ Data flows one way: configuration -> borough -> day loop -> outcomes. Per day (D
 
 from __future__ import annotations
 
+import logging
 import math
+import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import mesa
 import numpy as np
@@ -24,22 +25,68 @@ import scipy.sparse
 
 from sim.core.agents import Officer, OfficerRole, School, Student, Teacher, YouthWorker
 from sim.core.borough import build_borough
-from sim.core.config import SimConfig, import_object, validate_config
+from sim.core.compose import compose_config
+from sim.core.config import SimConfig
+from sim.core.configure import agent_classes, load_built_in_mechanisms, mechanisms, validate_config
 from sim.core.incidents import Incident, IncidentCatalogue, Location
-from sim.core.outcomes import CONTACT_COUNT, ContactType, Count, Ledger, daily_frame, year_metrics
+from sim.core.mechanism import Policing
+from sim.core.metrics import daily_frame, running_reporters, totals, year_metrics
+from sim.core.outcomes import (
+    CORRIDOR_STOP,
+    CRIME_RECORDS,
+    INCIDENT_RESPONSE,
+    INCIDENTS,
+    INCIDENTS_FOUND_BY_POLICE_SEARCH,
+    INCIDENTS_KNOWN_TO_POLICE,
+    LESSON,
+    SERIOUS_APPROPRIATE_RESPONSE,
+    SERIOUS_INCIDENTS,
+    STREET_INCIDENTS,
+    UNMET_YOUTH_WORK_REFERRALS,
+    UNNECESSARY_CRIME_RECORDS,
+    YOUTH_WORK_REFERRALS,
+    CONTACTS_DUE_TO_CAPACITY_SHORTFALL,
+    Counted,
+    Ledger,
+    Totals,
+)
 from sim.core.population import StudentPopulation
 from sim.core.streams import RandomStreams
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-@dataclass(frozen=True)
-class AgentClasses:
-    """The agent classes in use (the configured ones, or analysts' subclasses)."""
 
-    school: type[School]
-    student: type[Student]
-    teacher: type[Teacher]
-    youth_worker: type[YouthWorker]
-    officer: type[Officer]
+def quiet_mesa() -> None:
+    """Mesa logs every step at INFO; keep its logger to warnings."""
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+
+
+UNPAIRED = (
+    "{name} is not available in this model: draws from Mesa's shared generators depend on how many draws came "
+    "before, so they would differ between scenarios and unpair the comparison. Use the paired draws instead: "
+    "incident.draw(purpose) for a decision about an incident, model.streams.uniform(purpose, day, student) for "
+    "one about a student, model.streams.generator(purpose, day) for a day's array of draws (docs/extending.md)."
+)
+
+
+class UnpairedRandom(random.Random):
+    """Mesa's ``model.random`` / ``agent.random``, refused: any draw raises with a pointer to the paired draws."""
+
+    def random(self) -> NoReturn:  # type: ignore[override]
+        """Refused (see :data:`UNPAIRED`)."""
+        raise RuntimeError(UNPAIRED.format(name="model.random (and agent.random)"))
+
+    def getrandbits(self, k: int) -> NoReturn:  # type: ignore[override]
+        """Refused (see :data:`UNPAIRED`)."""
+        raise RuntimeError(UNPAIRED.format(name="model.random (and agent.random)"))
+
+
+class UnpairedGenerator:
+    """Mesa's ``model.rng`` / ``agent.rng``, refused: any use raises with a pointer to the paired draws."""
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise RuntimeError(UNPAIRED.format(name="model.rng (and agent.rng)"))
 
 
 def _seed_from(rng: Any) -> int:
@@ -62,7 +109,7 @@ class BoroughModel(mesa.Model):
     ``batch_run`` does), which are composed with the project's Hydra configs::
 
         BoroughModel(policing="no_police", borough="small", days=60, rng=3)
-        BoroughModel(policing="hackney_pilot", rng=1, scenario__params__points_budget=40)
+        BoroughModel(policing="hackney_pilot", rng=1, scenario__mechanisms__points_budget__budget=40)
 
     Args:
         config: a full configuration; when given, the keyword parameters below must not be.
@@ -86,8 +133,6 @@ class BoroughModel(mesa.Model):
         **settings: Any,
     ) -> None:
         if config is None:
-            from sim.core.compose import compose_config
-
             words = list(overrides)
             if policing is not None:
                 words.append(f"scenario={policing}")
@@ -104,16 +149,14 @@ class BoroughModel(mesa.Model):
         if rng is not None:
             config = config.model_copy(update={"seed": _seed_from(rng)})
         super().__init__(rng=config.seed)
+        # Mesa's own generators are refused: every draw must be a paired one (self.streams).
+        self.random = UnpairedRandom()
+        self._all_agents.random = self.random
+        self.rng = UnpairedGenerator()  # type: ignore[assignment]
         self.config = config
         self.streams = RandomStreams(config.seed)
-        a = config.agents
-        self.agent_classes = AgentClasses(
-            school=import_object(a.school),
-            student=import_object(a.student),
-            teacher=import_object(a.teacher),
-            youth_worker=import_object(a.youth_worker),
-            officer=import_object(a.officer),
-        )
+        self.agent_classes = agent_classes(config)
+        load_built_in_mechanisms()  # every run reports the built-in mechanisms' outcomes (null where absent)
 
         self.borough = build_borough(config.borough, self.streams)
         self.catalogue = IncidentCatalogue(config.incidents)
@@ -125,7 +168,6 @@ class BoroughModel(mesa.Model):
         self._create_schools_and_staff()
         self._class_of = self.population.class_id.tolist()  # each student's class (teacher), for teacher_of
         self.response_officer = self.agent_classes.officer(self, OfficerRole.RESPONSE, [])
-        self.intelligence = None  # route intelligence, when the policing model keeps one
 
         pop = self.population
         phase = self.borough.school_phase[pop.school]
@@ -136,22 +178,11 @@ class BoroughModel(mesa.Model):
         self.risk_today = pop.risk()
         self.risk_today.flags.writeable = False
 
-        scenario = config.scenario
-        self.policing = import_object(scenario.policing_model)(self, scenario.parsed_params())
+        self.policing = Policing(self, [spec.cls(self, spec.params) for spec in mechanisms(config)])
         self.policing.setup()
 
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "day": "day",
-                "incidents": _total(Count.INCIDENTS),
-                "serious_incidents": _total(Count.SERIOUS_INCIDENTS),
-                "police_contacts": lambda m: sum(m.ledger.total_counts[CONTACT_COUNT[t]] for t in ContactType),
-                "crime_records": _total(Count.CRIME_RECORDS),
-                "unnecessary_crime_records": _total(Count.UNNECESSARY_CRIME_RECORDS),
-                "exclusions": _total(Count.EXCLUSIONS),
-                "unmet_youth_work_referrals": _total(Count.UNMET_YOUTH_WORK_REFERRALS),
-            }
-        )
+        self._running_totals: tuple[int, Totals] | None = None
+        self.datacollector = mesa.DataCollector(model_reporters=running_reporters())
         self.running = True
 
     # --- construction ------------------------------------------------------------------------------------------
@@ -234,81 +265,84 @@ class BoroughModel(mesa.Model):
         officer = self.policing.detects_street_incident(incident)
         if officer is not None:
             incident.noticed = True
-            self.police_attend(officer, incident, ContactType.CORRIDOR_STOP, by_patrol=True)
+            self.police_attend(officer, incident, CORRIDOR_STOP, by_patrol=True)
             return
         if incident.draw("public_report") < self.catalogue.public_report[incident.severity - 1]:
             incident.noticed = True
-            self.police_attend(self.response_officer, incident, ContactType.INCIDENT_RESPONSE)
+            self.police_attend(self.response_officer, incident, INCIDENT_RESPONSE)
 
     def _close_incident(self, incident: Incident) -> None:
         """Count an incident that happened, and whether a serious one got an appropriate response."""
         g = int(incident.over_policed)
         ledger, day, school = self.ledger, self.day, incident.school
-        ledger.add(day, school, Count.INCIDENTS, g)
+        ledger.add(day, school, INCIDENTS, g)
         if incident.location == Location.STREET:
-            ledger.add(day, school, Count.STREET_INCIDENTS, g)
+            ledger.add(day, school, STREET_INCIDENTS, g)
         if incident.type.serious:
-            ledger.add(day, school, Count.SERIOUS_INCIDENTS, g)
+            ledger.add(day, school, SERIOUS_INCIDENTS, g)
             # Appropriate: police know when a criminal-justice response is needed; otherwise someone responded.
             if incident.known_to_police if incident.cj_appropriate else incident.noticed:
-                ledger.add(day, school, Count.SERIOUS_APPROPRIATE_RESPONSE, g)
+                ledger.add(day, school, SERIOUS_APPROPRIATE_RESPONSE, g)
 
     # --- operations the rules use ------------------------------------------------------------------------------
     def police_attend(
         self,
         officer: Officer,
         incident: Incident,
-        contact: ContactType | None,
+        contact: Counted | None,
         capacity_shortfall: bool = False,
         by_patrol: bool = False,
     ) -> None:
         """Police learn of an incident: a contact with the child, the officer's recording decision, follow-up."""
         g = int(incident.over_policed)
         incident.known_to_police = True
-        self.ledger.add(self.day, incident.school, Count.INCIDENTS_KNOWN_TO_POLICE, g)
+        self.ledger.add(self.day, incident.school, INCIDENTS_KNOWN_TO_POLICE, g)
         if incident.location in (Location.STOP, Location.SWEEP):
-            self.ledger.add(self.day, incident.school, Count.INCIDENTS_FOUND_BY_POLICE_SEARCH, g)
+            self.ledger.add(self.day, incident.school, INCIDENTS_FOUND_BY_POLICE_SEARCH, g)
         if contact is not None:
             self.add_contact(incident.student, contact)
         if capacity_shortfall:
-            self.ledger.add(self.day, incident.school, Count.CONTACTS_DUE_TO_CAPACITY_SHORTFALL, g)
+            self.ledger.add(self.day, incident.school, CONTACTS_DUE_TO_CAPACITY_SHORTFALL, g)
         officer.log_hours("incident_response", self.config.police.hours_incident_response, incident.school)
         if officer.decides_to_record(incident):
             self.record_crime(incident, officer, by_patrol)
-        self.policing.after_police_contact(officer, incident, incident.recorded)
+        self.policing.after_police_contact(officer, incident)
 
     def record_crime(self, incident: Incident, officer: Officer, by_patrol: bool = False) -> None:
         """A crime record: necessary or not by the incident's ground truth; labelling follows."""
         g = int(incident.over_policed)
         incident.recorded = True
-        self.ledger.add(self.day, incident.school, Count.CRIME_RECORDS, g)
+        self.ledger.add(self.day, incident.school, CRIME_RECORDS, g)
         if not incident.cj_appropriate:
-            self.ledger.add(self.day, incident.school, Count.UNNECESSARY_CRIME_RECORDS, g)
+            self.ledger.add(self.day, incident.school, UNNECESSARY_CRIME_RECORDS, g)
         self.ledger.student_records[incident.student] += 1
         self.ledger.records_by_severity[incident.severity - 1] += 1
         if not incident.cj_appropriate:
             self.ledger.student_unnecessary_records[incident.student] += 1
         officer.log_hours("crime_recording", self.config.police.hours_crime_record, incident.school)
-        if self.intelligence is not None and incident.location in (Location.STREET, Location.STOP):
-            self.intelligence.add_record(incident.route, by_patrol)
+        self.policing.after_crime_record(incident, officer, by_patrol)
         self.student(incident.student).on_crime_record(incident)
 
-    def add_contact(self, student: int, contact: ContactType) -> None:
-        """One police contact with one student."""
-        pop = self.population
-        self.ledger.add(self.day, int(pop.school[student]), CONTACT_COUNT[contact], int(pop.over_policed[student]))
-        self.ledger.student_contacts[student] += 1
-        self.ledger.student_contacts_by_type[student, contact] += 1
+    def count(self, what: Counted, school: int, over_policed: bool, n: int = 1) -> None:
+        """Count ``n`` of a counted outcome today at a school, in the student's group."""
+        self.ledger.add(self.day, school, what, int(over_policed), n)
 
-    def add_contacts(self, students: np.ndarray, contact: ContactType) -> None:
+    def add_contact(self, student: int, contact: Counted) -> None:
+        """One police contact (``contact``: a kind of contact, e.g. ``outcomes.PRESENCE``) with one student."""
+        pop = self.population
+        self.ledger.add(self.day, int(pop.school[student]), contact, int(pop.over_policed[student]))
+        self.ledger.student_contacts[student] += 1
+        self.ledger.student_contacts_by_type[student, contact.contact_index] += 1
+
+    def add_contacts(self, students: np.ndarray, contact: Counted) -> None:
         """One police contact with each of many students (an assembly, a lesson, a round of stops)."""
         if len(students) == 0:
             return
         pop = self.population
-        self.ledger.add_many(self.day, pop.school[students], CONTACT_COUNT[contact], pop.over_policed[students])
+        self.ledger.add_many(self.day, pop.school[students], contact, pop.over_policed[students])
         one = np.int32(1)  # the counters' dtype: np.add.at is several times slower when it has to cast
         np.add.at(self.ledger.student_contacts, students, one)
-        np.add.at(self.ledger.student_contacts_by_type[:, contact], students, one)
+        np.add.at(self.ledger.student_contacts_by_type[:, contact.contact_index], students, one)
 
     def deliver_police_lesson(self, students: np.ndarray) -> None:
         """Police-delivered PSHE lessons: a contact for each student taught, and the (about zero) effect on behaviour.
@@ -316,25 +350,23 @@ class BoroughModel(mesa.Model):
         ``students`` are those taught, once per lesson: one class, or several lessons' classes at once (a student
         taught twice appears twice).
         """
-        self.add_contacts(students, ContactType.LESSON)
+        self.add_contacts(students, LESSON)
         effect = self.config.students.police_lesson_effect
         if effect:
-            pop = self.population
-            np.add.at(pop.base_log_propensity, students, math.log1p(effect))
-            pop.base_log_propensity[students] = np.minimum(pop.base_log_propensity[students], pop.log_max_propensity)
+            self.population.shift_base_propensity(students, math.log1p(effect))
 
     def refer_to_youth_work(self, student: int, school_index: int) -> bool:
         """Refer a student to youth work; True if a worker takes the case (or one is already open)."""
         pop, day = self.population, self.day
         g = int(pop.over_policed[student])
-        self.ledger.add(day, school_index, Count.YOUTH_WORK_REFERRALS, g)
+        self.ledger.add(day, school_index, YOUTH_WORK_REFERRALS, g)
         if pop.youth_work_until[student] > day:
             return True
         for worker in sorted(self.schools[school_index].youth_workers, key=lambda w: w.open_cases(day)):
             if worker.accepts(student, day):
                 worker.take_case(student, day)
                 return True
-        self.ledger.add(day, school_index, Count.UNMET_YOUTH_WORK_REFERRALS, g)
+        self.ledger.add(day, school_index, UNMET_YOUTH_WORK_REFERRALS, g)
         return False
 
     def youth_worker_of(self, student: int) -> YouthWorker | None:
@@ -385,17 +417,15 @@ class BoroughModel(mesa.Model):
 
     # --- results -----------------------------------------------------------------------------------------------
     def metrics(self) -> dict[str, Any]:
-        """School-year outcomes of the days run so far (see :func:`sim.core.outcomes.year_metrics`)."""
+        """School-year outcomes of the days run so far (see :func:`sim.core.metrics.year_metrics`)."""
         return year_metrics(self)
 
-    def daily(self):
+    def daily(self) -> pd.DataFrame:
         """The daily ledger as a tidy DataFrame, one row per day per school."""
         return daily_frame(self)
 
-
-def _total(what: Count):
-    def reporter(model: BoroughModel) -> int:
-        return model.ledger.total_counts[what]
-
-    reporter.__name__ = f"total_{what.name.lower()}"
-    return reporter
+    def running_totals(self) -> Totals:
+        """The counts up to the last finished day, for the DataCollector's reporters (made once a day)."""
+        if self._running_totals is None or self._running_totals[0] != self.day:
+            self._running_totals = (self.day, totals(self, self.ledger.totals, self.day))
+        return self._running_totals[1]

@@ -1,95 +1,373 @@
-"""What every run reports: a daily ledger per school and group, and the school-year metrics derived from it.
+"""The outcome registry: every outcome a run reports, declared once.
 
-Counts are kept per (day, school, measure, group), group 0 = not from an over-policed community, 1 = from one,
-so every rate can be given overall and by group, and disproportionality is a relative rate index (RRI): the
-over-policed group's rate per student divided by the other students' rate.
+An outcome is declared here (the model's own) or in the mechanism that owns it, with its name, kind, unit, label
+and meaning. Everything else is derived from the declarations: the ``metrics.json`` keys, the ``daily.parquet``
+columns, Mesa's DataCollector reporters, the summary printed after a run, the plot and report specs, and the
+metric tables in README.md and docs/ODD.md (``python -m sim.outcomes``).
+
+Three sorts of declaration:
+
+* :meth:`OutcomeRegistry.counted`: an outcome counted per day, school and group in the :class:`Ledger` (a crime
+  record, an exclusion). Its metrics are the count and, as asked, its rate per 1,000 students per school year, the
+  rates of the two groups, and their relative rate index (RRI: the over-policed group's rate over the others').
+  A counted outcome is an ``int`` (its slot in the ledger), so ``ledger.counts[..., CRIME_RECORDS, :]`` works.
+* :meth:`OutcomeRegistry.share` and :meth:`OutcomeRegistry.total`: ratios and sums of counted outcomes.
+* :meth:`OutcomeRegistry.computed`: any other value of the run (a share of students, hours, a distance), computed
+  at the end by a function of the model, or returned by its owning mechanism's ``metrics()``.
+
+Groups: 0 = students not from an over-policed community, 1 = from one.
 """
 
 from __future__ import annotations
 
-import math
-from enum import IntEnum
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-
-from sim.core.borough import PHASE_NAMES
-from sim.core.incidents import SCHOOL_YEAR_DAYS
 
 if TYPE_CHECKING:
     from sim.core.model import BoroughModel
 
-
-class ContactType(IntEnum):
-    """Kinds of police contact with a young person (DESIGN §5)."""
-
-    PRESENCE = 0
-    INCIDENT_RESPONSE = 1
-    LESSON = 2
-    POINTS_ACTIVITY = 3
-    CORRIDOR_STOP = 4
+GROUPS = ("not_over_policed", "over_policed")
+CORE = "core"  # the owner of the model's own outcomes
 
 
-class Count(IntEnum):
-    """Counted outcomes, per day, school and group."""
+class Kind(StrEnum):
+    """What sort of number a metric is."""
 
-    INCIDENTS = 0
-    SERIOUS_INCIDENTS = 1
-    SERIOUS_APPROPRIATE_RESPONSE = 2
-    INCIDENTS_KNOWN_TO_POLICE = 3
-    CONTACT_PRESENCE = 4
-    CONTACT_INCIDENT_RESPONSE = 5
-    CONTACT_LESSON = 6
-    CONTACT_POINTS_ACTIVITY = 7
-    CONTACT_CORRIDOR_STOP = 8
-    CRIME_RECORDS = 9
-    UNNECESSARY_CRIME_RECORDS = 10
-    EXCLUSIONS = 11
-    YOUTH_WORK_REFERRALS = 12
-    UNMET_YOUTH_WORK_REFERRALS = 13
-    MENTAL_HEALTH_REFERRALS = 14
-    UNMET_MENTAL_HEALTH_REFERRALS = 15
-    ADVISOR_CONSULTATIONS = 16
-    CONTACTS_DUE_TO_CAPACITY_SHORTFALL = 17
-    STREET_INCIDENTS = 18
-    YOUTH_WORK_DIVERSIONS = 19
-    INCIDENTS_FOUND_BY_POLICE_SEARCH = 20
+    LABEL = "label"  # what was run (scenario, borough, seed)
+    COUNT = "count"
+    HOURS = "hours"
+    RATE = "rate"  # per 1,000 students per school year
+    SHARE = "share"  # 0 to 1
+    RRI = "RRI"  # relative rate index, over-policed / other
+    VALUE = "value"  # anything else, with its unit
 
 
-class Hours(IntEnum):
-    """Hours of work, per day and school."""
+@dataclass(frozen=True)
+class Metric:
+    """One key of ``metrics.json``: what it is and how to show it."""
+
+    key: str
+    kind: Kind
+    unit: str
+    label: str
+    meaning: str
+    owner: str = CORE
+    headline: bool = False  # a headline outcome: in the DataCollector, the figures and the report
+    summary: bool = False  # shown in the table printed after a single run
+    fmt: str = "{:,.2f}"
+
+    def format(self, value: Any) -> str:
+        """The value as shown in tables ('n/a' when missing)."""
+        return "n/a" if value is None else self.fmt.format(value)
+
+
+class Counted(int):
+    """A counted outcome: its slot in the ledger (an ``int``), and the metrics derived from its count."""
+
+    name: str
+    label: str
+    meaning: str
+    unit: str
+    owner: str
+    contact_index: int | None  # for a kind of police contact: its column in the per-student contact counts
+
+    def __new__(cls, slot: int, name: str, label: str, meaning: str, unit: str, owner: str) -> Counted:
+        obj = super().__new__(cls, slot)
+        obj.name, obj.label, obj.meaning, obj.unit, obj.owner = name, label, meaning, unit, owner
+        obj.contact_index = None
+        return obj
+
+    def __repr__(self) -> str:
+        return f"Counted({self.name!r}, slot={int(self)})"
+
+    def __reduce__(self):  # pickled by name: the slot is this process's registry's
+        return (_counted_by_name, (self.name,))
+
+
+def _counted_by_name(name: str) -> Counted:
+    return REGISTRY.counter(name)
+
+
+# A count-derived metric is worked out from the counts summed over days and schools, (counter, group) floats.
+Derive = Callable[["Totals"], float | int | None]
+
+
+@dataclass
+class Totals:
+    """Counts summed over the days run, by counter and group, with what rates need."""
+
+    counts: np.ndarray  # (counters, 2) float
+    students: int
+    students_by_group: tuple[int, int]  # (not over-policed, over-policed)
+    scale: float  # school years per days run: 190 / days (nan before the first day)
+
+    def count(self, what: int) -> int:
+        """Both groups together."""
+        return int(self.counts[what].sum())
+
+    def rate(self, n: float, students: int) -> float | None:
+        """Per 1,000 students per school year."""
+        return None if students == 0 else n / students * 1000.0 * self.scale
+
+    def group_rates(self, values: np.ndarray) -> tuple[float | None, float | None]:
+        """(over-policed, other) rates of a (group,) array of counts."""
+        return self.rate(values[1], self.students_by_group[1]), self.rate(values[0], self.students_by_group[0])
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    """a / b, or None when either is missing or b is 0."""
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+@dataclass
+class OutcomeRegistry:
+    """Every declared outcome, in declaration order."""
+
+    counters: list[Counted] = field(default_factory=list)
+    contact_types: list[Counted] = field(default_factory=list)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    derived: dict[str, Derive] = field(default_factory=dict)  # count-derived metrics: key -> function of Totals
+    compute_fns: dict[str, Callable[[BoroughModel], Any] | None] = field(default_factory=dict)  # None: from owner
+    officer_activities: dict[str, str] = field(default_factory=dict)  # activity -> owner
+
+    # --- declarations --------------------------------------------------------------------------------------------
+    def _add(self, metric: Metric) -> None:
+        if metric.key in self.metrics:
+            raise ValueError(f"outcome {metric.key!r} is declared twice (by {self.metrics[metric.key].owner!r} first)")
+        self.metrics[metric.key] = metric
+
+    def counted(
+        self,
+        name: str,
+        *,
+        label: str,
+        meaning: str,
+        unit: str,
+        owner: str = CORE,
+        per_1000: bool = False,
+        group_rates: bool = False,
+        rri: bool = False,
+        headline: bool = False,
+        summary: bool = False,
+    ) -> Counted:
+        """Declare an outcome counted per day, school and group; returns its ledger slot.
+
+        Args:
+            name: the count's key (``metrics.json``) and column (``daily.parquet``).
+            label: a short label for tables and plots.
+            meaning: what is counted, in a sentence.
+            unit: what one is (e.g. "records").
+            owner: the mechanism that counts it, or "core".
+            per_1000: also report ``<name>_per_1000``.
+            group_rates: also report ``<name>_per_1000_over_policed`` and ``..._not_over_policed``.
+            rri: also report ``rri_<name>``.
+            headline: its rate (and RRI) are headline outcomes.
+            summary: its rate is shown in the summary after a single run.
+        """
+        counter = Counted(len(self.counters), name, label, meaning, unit, owner)
+        self._count_metrics(counter, per_1000, group_rates, rri, headline, summary)
+        self.counters.append(counter)
+        return counter
+
+    def contact_type(self, kind: str, *, label: str, meaning: str, owner: str = CORE, summary: bool = True) -> Counted:
+        """Declare a kind of police contact: counted as ``police_contacts_<kind>``, with its rate and RRI."""
+        counter = self.counted(
+            f"police_contacts_{kind}",
+            label=label,
+            meaning=meaning,
+            unit="contacts",
+            owner=owner,
+            per_1000=True,
+            rri=True,
+            summary=summary,
+        )
+        counter.contact_index = len(self.contact_types)
+        self.contact_types.append(counter)
+        return counter
+
+    def _count_metrics(
+        self, counter: Counted, per_1000: bool, group_rates: bool, rri: bool, headline: bool, summary: bool
+    ) -> None:
+        name, owner = counter.name, counter.owner
+        shown = summary and not per_1000  # the count itself is shown when it has no rate
+        self._add(Metric(name, Kind.COUNT, counter.unit, counter.label, counter.meaning, owner, False, shown, "{:,.0f}"))
+        self.derived[name] = lambda t: t.count(counter)
+        self._rate_metrics(name, counter.label, counter.meaning, owner, lambda t: t.counts[counter],
+                           per_1000, group_rates, rri, headline, summary)  # fmt: skip
+
+    def _rate_metrics(
+        self,
+        name: str,
+        label: str,
+        meaning: str,
+        owner: str,
+        by_group: Callable[[Totals], np.ndarray],
+        per_1000: bool,
+        group_rates: bool,
+        rri: bool,
+        headline: bool,
+        summary: bool,
+    ) -> None:
+        rate_unit = "per 1,000 students per school year"
+        if per_1000:
+            self._add(Metric(f"{name}_per_1000", Kind.RATE, rate_unit, f"{label} per 1,000 students",
+                             f"{meaning} Per 1,000 students per school year.", owner, headline, summary, "{:,.2f}"))  # fmt: skip
+            self.derived[f"{name}_per_1000"] = lambda t: t.rate(by_group(t).sum(), t.students)
+        if group_rates:
+            for g, group in enumerate(GROUPS):
+                who = "students from over-policed communities" if g else "other students"
+                self._add(Metric(f"{name}_per_1000_{group}", Kind.RATE, rate_unit, f"{label} per 1,000 {who}",
+                                 f"{meaning} Per 1,000 {who} per school year.", owner, headline))  # fmt: skip
+                self.derived[f"{name}_per_1000_{group}"] = lambda t, g=g: t.group_rates(by_group(t))[1 - g]
+        if rri:
+            self._add(Metric(f"rri_{name}", Kind.RRI, "ratio", f"RRI, {label.lower()}",
+                             f"Relative rate index of {label.lower()}: the rate per student from over-policed "
+                             "communities over the rate for other students.", owner, headline, summary, "{:.2f}"))  # fmt: skip
+            self.derived[f"rri_{name}"] = lambda t: ratio(*t.group_rates(by_group(t)))
+
+    def total(
+        self,
+        name: str,
+        parts: Callable[[], list[Counted]],
+        *,
+        label: str,
+        meaning: str,
+        unit: str,
+        group_rates: bool = True,
+        rri: bool = True,
+        headline: bool = True,
+        summary: bool = True,
+    ) -> None:
+        """Declare the sum of several counted outcomes (``parts()`` is asked each time: later declarations count)."""
+        self._add(Metric(name, Kind.COUNT, unit, label, meaning, fmt="{:,.0f}"))
+        self.derived[name] = lambda t: sum(t.count(c) for c in parts())
+        self._rate_metrics(name, label, meaning, CORE, lambda t: sum(t.counts[c] for c in parts()),  # type: ignore[arg-type, return-value]
+                           True, group_rates, rri, headline, summary)  # fmt: skip
+
+    def share(
+        self,
+        key: str,
+        numerator: Counted,
+        denominator: Counted,
+        *,
+        label: str,
+        meaning: str,
+        headline: bool = False,
+        summary: bool = False,
+    ) -> None:
+        """Declare the ratio of two counted outcomes (null when the denominator is 0)."""
+        self._add(Metric(key, Kind.SHARE, "share", label, meaning, numerator.owner, headline, summary, "{:.1%}"))
+        self.derived[key] = lambda t: ratio(t.count(numerator), t.count(denominator))
+
+    def computed(
+        self,
+        key: str,
+        *,
+        kind: Kind,
+        unit: str,
+        label: str,
+        meaning: str,
+        owner: str = CORE,
+        compute: Callable[[BoroughModel], Any] | None = None,
+        headline: bool = False,
+        summary: bool = False,
+        fmt: str = "{:,.2f}",
+    ) -> Metric:
+        """Declare a metric computed at the end of a run.
+
+        ``compute(model)`` gives the value; without it the value comes from the owning mechanism's ``metrics()``
+        (null when the mechanism is not in the run).
+        """
+        metric = Metric(key, kind, unit, label, meaning, owner, headline, summary, fmt)
+        self._add(metric)
+        self.compute_fns[key] = compute
+        return metric
+
+    def officer_activity(self, activity: str, *, meaning: str, owner: str = CORE) -> None:
+        """Declare something officers spend hours on: reported as ``officer_hours_<activity>``."""
+        self.officer_activities[activity] = owner
+        self.computed(
+            f"officer_hours_{activity}",
+            kind=Kind.HOURS,
+            unit="officer hours",
+            label=f"Officer hours, {activity.replace('_', ' ')}",
+            meaning=meaning,
+            owner=owner,
+            compute=lambda m: float(m.officer_hours_by_activity().get(activity, 0.0)),
+            fmt="{:,.0f}",
+        )
+
+    # --- look-ups ----------------------------------------------------------------------------------------------
+    def counter(self, name: str) -> Counted:
+        """The counted outcome called ``name``."""
+        for c in self.counters:
+            if c.name == name:
+                return c
+        raise KeyError(f"no counted outcome {name!r}; declared: {', '.join(c.name for c in self.counters)}")
+
+    def __iter__(self) -> Iterator[Metric]:
+        return iter(self.metrics.values())
+
+    def __getitem__(self, key: str) -> Metric:
+        return self.metrics[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.metrics
+
+    def headline(self) -> list[Metric]:
+        """The headline metrics, in declaration order."""
+        return [m for m in self if m.headline]
+
+    def owned_by(self, owner: str) -> list[Metric]:
+        """The metrics a mechanism (or "core") owns."""
+        return [m for m in self if m.owner == owner]
+
+
+REGISTRY = OutcomeRegistry()
+"""The outcomes of the model and of every mechanism imported so far."""
+
+
+class Hours:
+    """Hours of work booked per day and school in the ledger (slots of ``Ledger.hours``)."""
 
     TEACHER_POLICE_WORK = 0
     TEACHER_PASTORAL = 1
     OFFICER = 2
-
-
-CONTACT_COUNT = {c: Count[f"CONTACT_{c.name}"] for c in ContactType}
-GROUPS = ("not_over_policed", "over_policed")
-_N_COUNTS = len(Count)
-_N_HOURS = len(Hours)
-_ONE = np.int32(1)  # the counters' dtype: np.add.at is several times slower when it has to cast
+    NAMES = ("teacher_police_work_hours", "teacher_pastoral_hours", "officer_hours")
 
 
 class Ledger:
-    """Daily outcome counts per school and group, plus per-student running totals."""
+    """Daily outcome counts per school and group, plus per-student running totals.
 
-    def __init__(self, days: int, n_schools: int, n_students: int) -> None:
-        self.counts = np.zeros((days, n_schools, len(Count), 2), dtype=np.int32)
-        self.hours = np.zeros((days, n_schools, len(Hours)))
+    Args:
+        days: school days of the run.
+        n_schools: schools in the borough.
+        n_students: students in the borough.
+        registry: the outcomes to count (all counters declared so far).
+    """
+
+    def __init__(self, days: int, n_schools: int, n_students: int, registry: OutcomeRegistry = REGISTRY) -> None:
+        self.n_counters = n_counters = len(registry.counters)
+        self.counters = list(registry.counters)
+        self.counts = np.zeros((days, n_schools, n_counters, 2), dtype=np.int32)
+        self.hours = np.zeros((days, n_schools, len(Hours.NAMES)))
         self.student_contacts = np.zeros(n_students, dtype=np.int32)
-        self.student_contacts_by_type = np.zeros((n_students, len(ContactType)), dtype=np.int32)
+        self.student_contacts_by_type = np.zeros((n_students, len(registry.contact_types)), dtype=np.int32)
         self.student_records = np.zeros(n_students, dtype=np.int32)
         self.records_by_severity = np.zeros(5, dtype=np.int64)
         self.student_unnecessary_records = np.zeros(n_students, dtype=np.int32)
-        self.totals = np.zeros((len(Count), 2), dtype=np.int64)  # up to the last finished day
-        self.total_counts = [0] * len(Count)  # the same, both groups together, as Python ints (for reporters)
+        self.totals = np.zeros((n_counters, 2), dtype=np.int64)  # up to the last finished day
         # Flat memoryviews of the two arrays, for the one-at-a-time updates the rules make (about 100 a day):
         # reading and writing an element through a memoryview costs a fifth of numpy's 4-index scalar access,
         # and writes go straight into the arrays.
-        self._counts_per_day = n_schools * _N_COUNTS * 2
-        self._hours_per_day = n_schools * _N_HOURS
+        self._counts_per_day = n_schools * n_counters * 2
+        self._hours_per_day = n_schools * len(Hours.NAMES)
         self._views()
 
     def _views(self) -> None:
@@ -106,172 +384,263 @@ class Ledger:
         self.__dict__.update(state)
         self._views()
 
-    def add(self, day: int, school: int, what: Count, group: int, n: int = 1) -> None:
-        """Count ``n`` of one outcome."""
+    def add(self, day: int, school: int, what: int, group: int, n: int = 1) -> None:
+        """Count ``n`` of one outcome (``what``: a counted outcome)."""
         # self.counts[day, school, what, group] += n, through the flat view
-        self._counts_flat[day * self._counts_per_day + (school * _N_COUNTS + what) * 2 + group] += n
+        self._counts_flat[day * self._counts_per_day + (school * self.n_counters + what) * 2 + group] += n
 
-    def add_many(self, day: int, schools: np.ndarray, what: Count, groups: np.ndarray) -> None:
+    def add_many(self, day: int, schools: np.ndarray, what: int, groups: np.ndarray) -> None:
         """Count one outcome for each (school, group) pair in the arrays."""
-        np.add.at(self.counts[day, :, what, :], (schools, np.asarray(groups).astype(np.intp)), _ONE)
+        np.add.at(self.counts[day, :, what, :], (schools, np.asarray(groups).astype(np.intp)), np.int32(1))
 
-    def add_hours(self, day: int, school: int, what: Hours, hours: float) -> None:
-        """Add hours of work at a school."""
+    def add_hours(self, day: int, school: int, what: int, hours: float) -> None:
+        """Add hours of work at a school (``what``: one of :class:`Hours`)."""
         # self.hours[day, school, what] += hours, through the flat view
-        self._hours_flat[day * self._hours_per_day + school * _N_HOURS + what] += hours
+        self._hours_flat[day * self._hours_per_day + school * len(Hours.NAMES) + what] += hours
 
     def close_day(self, day: int) -> None:
         """Fold the day into the running totals (read by Mesa's DataCollector)."""
         self.totals += self.counts[day].sum(axis=0)
-        self.total_counts = self.totals.sum(axis=1).tolist()
 
 
-def _rate(n: float, students: int, scale: float) -> float | None:
-    return None if students == 0 else n / students * 1000.0 * scale
+# ------------------------------------------------------------------------------------------------------------------
+# The model's own outcomes. Mechanisms declare theirs in their own modules (e.g. sim/mechanisms/corridors.py).
+# ------------------------------------------------------------------------------------------------------------------
+_R = REGISTRY
+
+INCIDENTS = _R.counted(
+    "incidents",
+    label="Incidents",
+    meaning="Incidents that happened, in school and on the school run (not those found by police searches).",
+    unit="incidents",
+    summary=True,
+)
+STREET_INCIDENTS = _R.counted(
+    "street_incidents",
+    label="School-run incidents",
+    meaning="Incidents that happened on the school run.",
+    unit="incidents",
+)
+SERIOUS_INCIDENTS = _R.counted(
+    "serious_incidents",
+    label="Serious incidents",
+    meaning="Serious incidents (assault with injury, drug supply, weapons, serious violence): the safety side.",
+    unit="incidents",
+    summary=True,
+)
+SERIOUS_APPROPRIATE_RESPONSE = _R.counted(
+    "serious_incidents_appropriate_response",
+    label="Serious incidents with an appropriate response",
+    meaning="Serious incidents that got an appropriate response: police knew of it when a criminal-justice "
+    "response was appropriate; otherwise someone responded.",
+    unit="incidents",
+)
+_R.share(
+    "serious_incidents_appropriate_response_share",
+    SERIOUS_APPROPRIATE_RESPONSE,
+    SERIOUS_INCIDENTS,
+    label="Serious incidents with an appropriate response",
+    meaning="Share of serious incidents that got an appropriate response.",
+    headline=True,
+    summary=True,
+)
+INCIDENTS_KNOWN_TO_POLICE = _R.counted(
+    "incidents_known_to_police",
+    label="Incidents known to police",
+    meaning="Incidents police learned of, including offences found by their searches.",
+    unit="incidents",
+)
+INCIDENTS_FOUND_BY_POLICE_SEARCH = _R.counted(
+    "incidents_found_by_police_search",
+    label="Offences found by police searches",
+    meaning="Offences police found by searching (corridor stops, points-funded weapon sweeps); not in incidents.",
+    unit="incidents",
+)
+
+PRESENCE = _R.contact_type(
+    "presence",
+    label="Presence contacts",
+    meaning="Police contacts with young people from an officer's daily presence in school (approached, talked to).",
+    owner="embedded_presence",
+)
+INCIDENT_RESPONSE = _R.contact_type(
+    "incident_response",
+    label="Incident-response contacts",
+    meaning="Police contacts with the child involved when police attend an incident.",
+)
+LESSON = _R.contact_type(
+    "lesson",
+    label="Lesson contacts",
+    meaning="Police contacts with each student in an officer-delivered PSHE lesson.",
+    owner="police_lessons",
+)
+POINTS_ACTIVITY = _R.contact_type(
+    "points_activity",
+    label="Points-activity contacts",
+    meaning="Police contacts with each participant in a points-funded activity (assembly, workshop, sweep).",
+    owner="points_budget",
+)
+CORRIDOR_STOP = _R.contact_type(
+    "corridor_stop",
+    label="Corridor-stop contacts",
+    meaning="Police contacts with young people stopped, or dealt with, by a Safer Corridors patrol.",
+    owner="safer_corridors",
+)
+_R.total(
+    "police_contacts",
+    lambda: REGISTRY.contact_types,
+    label="Police contacts",
+    meaning="Police contacts with young people, all kinds.",
+    unit="contacts",
+)
+CRIME_RECORDS = _R.counted(
+    "crime_records",
+    label="Crime records",
+    meaning="Crimes recorded against children.",
+    unit="records",
+    per_1000=True,
+    group_rates=True,
+    rri=True,
+    headline=True,
+    summary=True,
+)
+UNNECESSARY_CRIME_RECORDS = _R.counted(
+    "unnecessary_crime_records",
+    label="Unnecessary crime records",
+    meaning="Crime records of incidents whose ground truth says a criminal-justice response was not appropriate.",
+    unit="records",
+    per_1000=True,
+    group_rates=True,
+    rri=True,
+    headline=True,
+    summary=True,
+)
+_R.share(
+    "unnecessary_share",
+    UNNECESSARY_CRIME_RECORDS,
+    CRIME_RECORDS,
+    label="Share of records that were unnecessary",
+    meaning="Unnecessary crime records over all crime records.",
+    summary=True,
+)
+EXCLUSIONS = _R.counted(
+    "exclusions",
+    label="Exclusions",
+    meaning="School exclusions (suspensions) after an offence in school.",
+    unit="exclusions",
+    per_1000=True,
+    rri=True,
+    summary=True,
+)
+YOUTH_WORK_REFERRALS = _R.counted(
+    "youth_work_referrals",
+    label="Youth-work referrals",
+    meaning="Referrals of a student to youth work.",
+    unit="referrals",
+)
+UNMET_YOUTH_WORK_REFERRALS = _R.counted(
+    "unmet_youth_work_referrals",
+    label="Unmet youth-work referrals",
+    meaning="Youth-work referrals no worker had a free place for.",
+    unit="referrals",
+    summary=True,
+)
+MENTAL_HEALTH_REFERRALS = _R.counted(
+    "mental_health_referrals",
+    label="Mental-health referrals",
+    meaning="Referrals of a student in a wellbeing crisis to mental-health support.",
+    unit="referrals",
+)
+UNMET_MENTAL_HEALTH_REFERRALS = _R.counted(
+    "unmet_mental_health_referrals",
+    label="Unmet mental-health referrals",
+    meaning="Mental-health referrals the school had no free place for.",
+    unit="referrals",
+    summary=True,
+)
+ADVISOR_CONSULTATIONS = _R.counted(
+    "advisor_consultations",
+    label="Advisor consultations",
+    meaning="Times staff consulted a school-linked officer for advice (no contact with the child).",
+    unit="consultations",
+    owner="linked_advisors",
+)
+CONTACTS_DUE_TO_CAPACITY_SHORTFALL = _R.counted(
+    "police_contacts_due_to_capacity_shortfall",
+    label="Police contacts due to full support services",
+    meaning="Police contacts that happened because the youth-work or mental-health support a student needed was "
+    "full (staff called police instead).",
+    unit="contacts",
+)
+YOUTH_WORK_DIVERSIONS = _R.counted(
+    "youth_work_diversions",
+    label="Youth-work diversions",
+    meaning="Non-serious incidents a student's youth worker took on instead of police.",
+    unit="incidents",
+)
 
 
-def _ratio(a: float | None, b: float | None) -> float | None:
-    if a is None or b is None or b == 0:
-        return None
-    return a / b
+def _share_of_students(array: str) -> Callable[[BoroughModel], float | None]:
+    def share(model: BoroughModel) -> float | None:
+        values = getattr(model.ledger, array)
+        return float((values > 0).mean()) if len(values) else None
+
+    return share
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe: numpy scalars to Python, NaN and infinities to None."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def year_metrics(model: BoroughModel) -> dict[str, Any]:
-    """The run's outcomes per 1,000 students per school year, overall and by group (DESIGN §5).
-
-    Rates are scaled to a 190-day school year when fewer (or more) days were simulated.
-    """
-    days_run = model.day
-    ledger = model.ledger
-    c = ledger.counts[:days_run].sum(axis=(0, 1)).astype(float)  # (Count, group)
-    hours = ledger.hours[:days_run].sum(axis=(0, 1))
-    pop = model.population
-    n_group = np.array([(~pop.over_policed).sum(), pop.over_policed.sum()])
-    n = int(pop.n)
-    scale = SCHOOL_YEAR_DAYS / days_run if days_run else float("nan")  # no day run: rates are undefined (null)
-
-    def total(what: Count) -> int:
-        return int(c[what].sum())
-
-    contacts_by_type = {t: total(CONTACT_COUNT[t]) for t in ContactType}  # counts are integers
-    contacts = sum(contacts_by_type.values())
-    contacts_group = sum(c[CONTACT_COUNT[t]] for t in ContactType)
-    records = total(Count.CRIME_RECORDS)
-    unnecessary = total(Count.UNNECESSARY_CRIME_RECORDS)
-    serious = total(Count.SERIOUS_INCIDENTS)
-
-    def group_rates(values: np.ndarray) -> tuple[float | None, float | None]:
-        return _rate(values[1], int(n_group[1]), scale), _rate(values[0], int(n_group[0]), scale)
-
-    contacts_op, contacts_other = group_rates(contacts_group)
-    records_op, records_other = group_rates(c[Count.CRIME_RECORDS])
-    unnecessary_op, unnecessary_other = group_rates(c[Count.UNNECESSARY_CRIME_RECORDS])
-    exclusions_op, exclusions_other = group_rates(c[Count.EXCLUSIONS])
-    officer_hours = model.officer_hours_by_activity()
-
-    out: dict[str, Any] = {
-        "scenario": model.config.scenario.name,
-        "borough": model.config.borough.name,
-        "seed": model.config.seed,
-        "days": days_run,
-        "students": n,
-        "students_over_policed": int(n_group[1]),
-        "schools": model.borough.n_schools,
-        "incidents": total(Count.INCIDENTS),
-        "street_incidents": total(Count.STREET_INCIDENTS),
-        "serious_incidents": serious,
-        "incidents_known_to_police": total(Count.INCIDENTS_KNOWN_TO_POLICE),
-        "police_contacts": contacts,
-        "police_contacts_per_1000": _rate(contacts, n, scale),
-    }
-    for t in ContactType:
-        out[f"police_contacts_{t.name.lower()}"] = contacts_by_type[t]
-    for t in ContactType:
-        out[f"police_contacts_{t.name.lower()}_per_1000"] = _rate(contacts_by_type[t], n, scale)
-    out |= {
-        "police_contacts_per_1000_over_policed": contacts_op,
-        "police_contacts_per_1000_not_over_policed": contacts_other,
-        "students_with_police_contact_share": float((ledger.student_contacts > 0).mean()) if n else None,
-        "crime_records": records,
-        "crime_records_per_1000": _rate(records, n, scale),
-        "crime_records_per_1000_over_policed": records_op,
-        "crime_records_per_1000_not_over_policed": records_other,
-        "unnecessary_crime_records": unnecessary,
-        "unnecessary_crime_records_per_1000": _rate(unnecessary, n, scale),
-        "unnecessary_crime_records_per_1000_over_policed": unnecessary_op,
-        "unnecessary_crime_records_per_1000_not_over_policed": unnecessary_other,
-        "unnecessary_share": _ratio(unnecessary, records),
-        "rri_police_contacts": _ratio(contacts_op, contacts_other),
-        "rri_crime_records": _ratio(records_op, records_other),
-        "rri_unnecessary_crime_records": _ratio(unnecessary_op, unnecessary_other),
-        "exclusions": total(Count.EXCLUSIONS),
-        "exclusions_per_1000": _rate(total(Count.EXCLUSIONS), n, scale),
-        "rri_exclusions": _ratio(exclusions_op, exclusions_other),
-        "serious_incidents_appropriate_response": total(Count.SERIOUS_APPROPRIATE_RESPONSE),
-        "serious_incidents_appropriate_response_share": _ratio(total(Count.SERIOUS_APPROPRIATE_RESPONSE), serious),
-        "incidents_found_by_police_search": total(Count.INCIDENTS_FOUND_BY_POLICE_SEARCH),
-        "students_with_crime_record_share": float((ledger.student_records > 0).mean()) if n else None,
-        "youth_work_diversions": total(Count.YOUTH_WORK_DIVERSIONS),
-        "youth_work_referrals": total(Count.YOUTH_WORK_REFERRALS),
-        "unmet_youth_work_referrals": total(Count.UNMET_YOUTH_WORK_REFERRALS),
-        "mental_health_referrals": total(Count.MENTAL_HEALTH_REFERRALS),
-        "unmet_mental_health_referrals": total(Count.UNMET_MENTAL_HEALTH_REFERRALS),
-        "police_contacts_due_to_capacity_shortfall": total(Count.CONTACTS_DUE_TO_CAPACITY_SHORTFALL),
-        "advisor_consultations": total(Count.ADVISOR_CONSULTATIONS),
-        "teacher_police_work_hours": float(hours[Hours.TEACHER_POLICE_WORK]),
-        "teacher_pastoral_hours": float(hours[Hours.TEACHER_PASTORAL]),
-        "officer_hours": float(sum(officer_hours.values())),
-    }
-    for severity in range(1, 6):
-        out[f"crime_records_severity_{severity}"] = int(ledger.records_by_severity[severity - 1])
-    for t in ContactType:
-        op, other = group_rates(c[CONTACT_COUNT[t]])
-        out[f"rri_police_contacts_{t.name.lower()}"] = _ratio(op, other)
-    for activity, h in sorted(officer_hours.items()):
-        out[f"officer_hours_{activity}"] = h
-    out["points_spent"] = model.policing.points_spent()
-    out |= model.policing.extra_metrics()
-    return {k: _clean(v) for k, v in out.items()}
-
-
-def daily_frame(model: BoroughModel) -> pd.DataFrame:
-    """One row per day per school: the day's counts (total and by group) and hours.
-
-    Counts are int32 (a day's count at one school fits easily), phase and scenario categorical: a small frame to
-    write for every run of a sweep and to concatenate over thousands of runs.
-    """
-    days_run = model.day
-    ledger = model.ledger
-    n_schools = model.borough.n_schools
-    counts = ledger.counts[:days_run].reshape(days_run * n_schools, len(Count), 2)
-    day = np.repeat(np.arange(days_run, dtype=np.int32), n_schools)
-    school = np.tile(np.arange(n_schools, dtype=np.int32), days_run)
-    phase = model.borough.school_phase[school]
-    present = np.unique(phase)  # categories: the phases present, as astype("category") would give
-    columns: dict[str, Any] = {
-        "scenario": pd.Categorical.from_codes(np.zeros(len(day), dtype=np.int8), [model.config.scenario.name]),
-        "seed": model.config.seed,
-        "day": day,
-        "school": school,
-        "phase": pd.Categorical.from_codes(
-            np.searchsorted(present, phase).astype(np.int8), [PHASE_NAMES[p] for p in present]
-        ),
-    }
-    for what in Count:
-        name = what.name.lower()
-        by_group = [counts[:, what, g] for g in range(len(GROUPS))]
-        columns[name] = by_group[0] + by_group[1]
-        for group, values in zip(GROUPS, by_group, strict=True):
-            columns[f"{name}_{group}"] = values
-    for what in Hours:
-        columns[f"{what.name.lower()}_hours"] = ledger.hours[:days_run, :, what].reshape(-1)
-    return pd.DataFrame(columns)
+_R.computed(
+    "students_with_police_contact_share",
+    kind=Kind.SHARE,
+    unit="share of students",
+    label="Students with a police contact",
+    meaning="Share of students with at least one police contact.",
+    compute=_share_of_students("student_contacts"),
+    fmt="{:.1%}",
+)
+_R.computed(
+    "students_with_crime_record_share",
+    kind=Kind.SHARE,
+    unit="share of students",
+    label="Students with a crime record",
+    meaning="Share of students with at least one crime record.",
+    compute=_share_of_students("student_records"),
+    fmt="{:.1%}",
+)
+for _severity in range(1, 6):
+    _R.computed(
+        f"crime_records_severity_{_severity}",
+        kind=Kind.COUNT,
+        unit="records",
+        label=f"Crime records, severity {_severity}",
+        meaning=f"Crime records of incidents of severity {_severity} (1 low-level to 5 most serious).",
+        compute=lambda m, k=_severity - 1: int(m.ledger.records_by_severity[k]),
+        fmt="{:,.0f}",
+    )
+for _slot, _name, _label, _meaning in (
+    (Hours.TEACHER_POLICE_WORK, "teacher_police_work_hours", "Teacher hours on police-like work",
+     "Teacher hours of police-like work (investigating, searching) on offences the school dealt with."),
+    (Hours.TEACHER_PASTORAL, "teacher_pastoral_hours", "Teacher pastoral hours",
+     "Teacher hours on wellbeing crises handled without support services."),
+):  # fmt: skip
+    _R.computed(
+        _name,
+        kind=Kind.HOURS,
+        unit="hours",
+        label=_label,
+        meaning=_meaning,
+        compute=lambda m, s=_slot: float(m.ledger.hours[: m.day].sum(axis=(0, 1))[s]),
+        summary=True,
+        fmt="{:,.0f}",
+    )
+_R.computed(
+    "officer_hours",
+    kind=Kind.HOURS,
+    unit="officer hours",
+    label="Officer hours",
+    meaning="Officer hours on schools work, all activities.",
+    compute=lambda m: float(sum(m.officer_hours_by_activity().values())),
+    summary=True,
+    fmt="{:,.0f}",
+)
+_R.officer_activity("incident_response", meaning="Officer hours attending incidents.")
+_R.officer_activity("crime_recording", meaning="Officer hours recording crimes.")

@@ -1,8 +1,9 @@
 """Students as arrays: who they are and the latent state that changes every school day.
 
-DESIGN §7: the dense daily update of tens of thousands of students is array code held by the model; the rules
-that act on one student at a time (a crime record's labelling effect, a youth-work case) are methods of
-:class:`sim.core.agents.Student`, which reads and writes these arrays.
+The dense daily update of tens of thousands of students is array code held by the model; the rules that act on
+one student at a time (a crime record's labelling effect, a youth-work case) are methods of
+:class:`sim.core.agents.Student` and the other agents, which read these arrays and change them through this
+class's methods: the arrays are read-only.
 """
 
 from __future__ import annotations
@@ -16,8 +17,15 @@ from sim.core.config import BoroughConfig, StudentsConfig
 from sim.core.streams import RandomStreams
 
 _SQRT12 = math.sqrt(12.0)
-# state the rules change through StudentPopulation's setters; the public arrays are read-only views of _<name>
-_READ_ONLY_STATE = ("engagement", "youth_work_until", "mental_health_until")
+# the state that changes during a run; the public arrays are read-only views of _<name>, changed by the methods
+_READ_ONLY_STATE = (
+    "base_log_propensity",
+    "log_propensity",
+    "log_need",
+    "engagement",
+    "youth_work_until",
+    "mental_health_until",
+)
 
 
 class StudentPopulation:
@@ -32,10 +40,11 @@ class StudentPopulation:
         engagement: 0 to 1; lowered by crime records and exclusions.
         youth_work_until, mental_health_until: the day a support case ends (-1: none).
 
-    ``engagement``, ``youth_work_until`` and ``mental_health_until`` are read-only arrays: change them through
-    :meth:`set_engagement`, :meth:`start_youth_work` and :meth:`start_mental_health`, which also keep the short
-    lists of students they concern, so that the daily update touches those few students rather than scanning
-    everyone (a direct write raises ``ValueError: assignment destination is read-only``).
+    The state that changes is read-only to everyone else: change it through :meth:`raise_propensity`,
+    :meth:`shift_base_propensity`, :meth:`set_engagement`, :meth:`start_youth_work` and
+    :meth:`start_mental_health` (a direct write raises ``ValueError: assignment destination is read-only``). The
+    methods also keep the short lists of students they concern, so that the daily update touches those few
+    students rather than scanning everyone.
     """
 
     def __init__(self, borough: Borough, borough_cfg: BoroughConfig, cfg: StudentsConfig, streams: RandomStreams):
@@ -69,20 +78,19 @@ class StudentPopulation:
         self.over_policed = rng.random(n) < p_op
 
         s = cfg.propensity_sigma
-        self.base_log_propensity = rng.normal(-(s**2) / 2, s, size=n) + np.where(
+        self._base_log_propensity = rng.normal(-(s**2) / 2, s, size=n) + np.where(
             self.over_policed, np.log(cfg.over_policed_propensity_ratio), 0.0
         )
         self.log_max_propensity = math.log(cfg.max_propensity)
-        np.minimum(self.base_log_propensity, self.log_max_propensity, out=self.base_log_propensity)
-        self.log_propensity = self.base_log_propensity.copy()
+        np.minimum(self._base_log_propensity, self.log_max_propensity, out=self._base_log_propensity)
+        self._log_propensity = self._base_log_propensity.copy()
         s = cfg.need_sigma
-        self.log_need = rng.normal(-(s**2) / 2, s, size=n)
+        self._log_need = rng.normal(-(s**2) / 2, s, size=n)
         # need() is exp(log_need), which changes only for the few students in mental-health support: it is kept,
-        # with the log_need it was worked out from, and refreshed where that differs (see need()).
-        self._need = np.exp(self.log_need)
+        # and evolve() refreshes it where log_need changes.
+        self._need = np.exp(self._log_need)
         self._need.flags.writeable = False
-        self._need_from = self.log_need.copy()
-        # the arrays the setters write; the public attributes are read-only views of them (see _views)
+        # the arrays the methods write; the public attributes are read-only views of them (see _views)
         self._engagement = np.ones(n)
         self._youth_work_until = np.full(n, -1, dtype=np.int64)
         self._mental_health_until = np.full(n, -1, dtype=np.int64)
@@ -126,6 +134,19 @@ class StudentPopulation:
         return self._school_bounds[schools], self._school_bounds[schools + 1]
 
     # --- state changes made by the rules -------------------------------------------------------------------------
+    def raise_propensity(self, student: int, log_shift: float) -> None:
+        """Raise one student's propensity, baseline and today's, by ``log_shift`` (up to the ceiling)."""
+        ceiling = self.log_max_propensity
+        self._base_log_propensity[student] = min(ceiling, self._base_log_propensity[student] + log_shift)
+        self._log_propensity[student] = min(ceiling, self._log_propensity[student] + log_shift)
+
+    def shift_base_propensity(self, students: np.ndarray, log_shift: float) -> None:
+        """Shift the baseline propensity of each student listed by ``log_shift`` (twice if listed twice), capped."""
+        np.add.at(self._base_log_propensity, students, log_shift)
+        self._base_log_propensity[students] = np.minimum(
+            self._base_log_propensity[students], self.log_max_propensity
+        )
+
     def set_engagement(self, students: int | np.ndarray, engagement: float | np.ndarray) -> None:
         """Set the engagement (0 to 1) of one student or many."""
         self._engagement[students] = engagement
@@ -161,7 +182,7 @@ class StudentPopulation:
     # --- state -------------------------------------------------------------------------------------------------
     def risk(self) -> np.ndarray:
         """Today's incident risk multiplier for every student (propensity, raised by disengagement)."""
-        risk = np.exp(self.log_propensity)
+        risk = np.exp(self._log_propensity)
         # Only disengaged students need the factor (1 + d (1 - engagement)); it is exactly 1 for the others (and
         # for any student in the list whose engagement is back at 1).
         disengaged = self._disengaged.array()
@@ -176,18 +197,7 @@ class StudentPopulation:
         return propensity * (1.0 + self.cfg.disengagement_risk * (1.0 - float(self.engagement[student])))
 
     def need(self) -> np.ndarray:
-        """Wellbeing need (mean 1) of every student: exp(log_need), read-only.
-
-        Worked out again only where ``log_need`` has changed since the last call (by any code), so the values are
-        those of ``np.exp(self.log_need)``, at a third of its cost.
-        """
-        changed = np.flatnonzero(self.log_need != self._need_from)
-        if len(changed):
-            log_need = self.log_need[changed]
-            self._need.flags.writeable = True
-            self._need[changed] = np.exp(log_need)
-            self._need.flags.writeable = False
-            self._need_from[changed] = log_need
+        """Wellbeing need (mean 1) of every student: ``np.exp(log_need)``, read-only (kept up to date by evolve)."""
         return self._need
 
     def evolve(self, day: int, streams: RandomStreams) -> None:
@@ -202,15 +212,18 @@ class StudentPopulation:
         in_youth_work = self._in_youth_work.keep_open(self._youth_work_until, day)
         in_mental_health = self._in_mental_health.keep_open(self._mental_health_until, day)
         if cfg.youth_work_effect > 0:
-            self.base_log_propensity[in_youth_work] += np.log1p(-cfg.youth_work_effect) / self.youth_work_case_days
-        if cfg.mental_health_effect > 0:
-            self.log_need[in_mental_health] += np.log1p(-cfg.mental_health_effect) / self.mental_health_case_days
+            self._base_log_propensity[in_youth_work] += np.log1p(-cfg.youth_work_effect) / self.youth_work_case_days
+        if cfg.mental_health_effect > 0 and len(in_mental_health):
+            self._log_need[in_mental_health] += np.log1p(-cfg.mental_health_effect) / self.mental_health_case_days
+            self._need.flags.writeable = True
+            self._need[in_mental_health] = np.exp(self._log_need[in_mental_health])
+            self._need.flags.writeable = False
         noise *= cfg.drift_noise
-        pull = self.base_log_propensity - self.log_propensity
+        pull = self._base_log_propensity - self._log_propensity
         pull *= cfg.drift_rate
         noise += pull
-        self.log_propensity += noise
-        self.log_propensity[self.log_propensity > self.log_max_propensity] = self.log_max_propensity
+        self._log_propensity += noise
+        self._log_propensity[self._log_propensity > self.log_max_propensity] = self.log_max_propensity
 
 
 class StudentSet:

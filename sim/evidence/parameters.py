@@ -34,7 +34,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from sim.core.paths import ROOT
-from sim.core.config import SimConfig, import_object
+from sim.core.config import SimConfig
 
 CONF_DIR = ROOT / "conf"
 DOC_PATH = ROOT / "docs" / "parameters.md"
@@ -42,7 +42,7 @@ TARGETS_PATH = ROOT / "validation" / "targets.yaml"
 COMMAND = "python -m sim.parameters"
 
 SKIPPED_GROUPS = frozenset({"experiment", "hydra"})  # sweeps and Hydra's own settings: not defaults of the model
-NOT_PARAMETERS = frozenset({"defaults", "hydra", "agents", "name", "policing_model"})  # top-level keys of a file
+NOT_PARAMETERS = frozenset({"defaults", "hydra", "agents", "name", "description", "policing_model"})  # top-level keys of a file
 
 # Units by setting name (the last part of the dotted name); a full dotted name takes precedence.
 UNITS: dict[str, str] = {
@@ -361,11 +361,8 @@ class _Schema:
 
 def _schema_of(package: str, data: dict[str, Any]) -> _Schema:
     """Where the file's settings are described: a scenario's ``params`` by its policing model's ``Params``."""
-    if package == "scenario":
-        try:
-            return _Schema(import_object(str(data.get("policing_model"))).Params, (), ("params",))
-        except (ValueError, AttributeError):
-            return _Schema(None)
+    if package == "scenario":  # a scenario lists mechanisms; their parameters are declared in sim/mechanisms/
+        return _Schema(None)
     return _Schema(SimConfig, tuple(package.split(".")) if package else ())
 
 
@@ -521,7 +518,7 @@ def render(sections: list[Section]) -> str:
         "",
         "A name is the setting's override path: `scripts/sim students.labelling_effect=0.3`. Scenario "
         "parameters (`scenario.params.*`) apply to the scenario whose file they are in: "
-        "`scripts/sim scenario=embedded_officer scenario.params.lessons_per_week=0`. A borough that extends "
+        "`scripts/sim scenario=embedded_officer scenario.mechanisms.police_lessons.lessons_per_week=0`. A borough that extends "
         "another (Hydra `defaults`) lists only what it changes. Labels (`name`), import paths "
         "(`policing_model`, `agents.*`) and Hydra's own settings are not parameters; the experiments in "
         "`experiments/` are sweeps over these.",

@@ -1,9 +1,11 @@
-"""Policing models: one class each, selected by ``conf/scenario/<name>.yaml``."""
+"""Policing mechanisms: each one class (see :mod:`sim.core.mechanism`), combined into scenarios by YAML.
 
-from sim.mechanisms.base import PolicingModel, PolicingParams
-from sim.mechanisms.embedded_officer import EmbeddedOfficer
-from sim.mechanisms.hackney_pilot import HackneyPilot
-from sim.mechanisms.no_police import NoPolice
-from sim.mechanisms.supportive_policing import SupportivePolicing
-
-__all__ = ["EmbeddedOfficer", "HackneyPilot", "NoPolice", "PolicingModel", "PolicingParams", "SupportivePolicing"]
+* :mod:`~sim.mechanisms.calls`: staff may call police about non-emergency incidents;
+* :mod:`~sim.mechanisms.presence`: an officer embedded in school (Safer Schools Partnership), and the officer as
+  first responder;
+* :mod:`~sim.mechanisms.lessons`: officer-delivered PSHE lessons;
+* :mod:`~sim.mechanisms.advisors`: school-linked officers as tactical advisors;
+* :mod:`~sim.mechanisms.corridors`: Safer Corridors patrols chosen from route intelligence;
+* :mod:`~sim.mechanisms.points`: a points budget of police-led activities per school;
+* :mod:`~sim.mechanisms.partnership`: the Schools Protocol and youth-work partnership referrals.
+"""

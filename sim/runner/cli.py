@@ -11,7 +11,8 @@ from omegaconf import DictConfig
 
 from sim.core.compose import CONF_DIR, to_sim_config
 from sim.core.config import ConfigError, SimConfig
-from sim.runner.run import quiet_mesa, run_simulation, summary_table, write_outputs
+from sim.core.model import quiet_mesa
+from sim.runner.run import run_simulation, summary_table, write_outputs
 from sim.runner.sweep import job_dir_is_multirun, run_job
 
 

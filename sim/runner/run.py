@@ -8,12 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.core.config import SimConfig
-from sim.core.model import BoroughModel
-
-
-def quiet_mesa() -> None:
-    """Mesa logs every step at INFO; keep its logger to warnings."""
-    logging.getLogger("MESA").setLevel(logging.WARNING)
+from sim.core.model import BoroughModel, quiet_mesa
 
 
 def run_simulation(config: SimConfig) -> BoroughModel:

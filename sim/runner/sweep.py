@@ -106,6 +106,7 @@ def _plain(node: Any) -> Any:
 def planned_jobs(config: DictConfig) -> list[list[str]] | None:
     """The override list of every job the basic sweeper will launch (None for other sweepers)."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     sweeper = config.hydra.sweeper
@@ -113,7 +114,9 @@ def planned_jobs(config: DictConfig) -> list[list[str]] | None:
         return None
     params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
     arguments = params + list(config.hydra.overrides.task)
-    overrides = OverridesParser.create().parse_overrides(arguments)
+    # the config loader lists a group's options, for glob(...) sweeps such as scenario=glob(*)
+    loader = GlobalHydra.instance().config_loader() if GlobalHydra.instance().is_initialized() else None
+    overrides = OverridesParser.create(config_loader=loader).parse_overrides(arguments)
     batches = BasicSweeper.split_arguments(overrides, None)
     return [list(job) for batch in batches for job in batch]
 

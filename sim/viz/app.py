@@ -9,7 +9,7 @@ from __future__ import annotations
 from mesa.visualization import SolaraViz, make_plot_component
 
 from sim.core.model import BoroughModel
-from sim.runner.run import quiet_mesa
+from sim.core.model import quiet_mesa
 
 SCENARIOS = ["no_police", "embedded_officer", "hackney_pilot", "supportive_policing"]
 

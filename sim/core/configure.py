@@ -1,0 +1,158 @@
+"""Check a composed configuration and resolve what it names: the agent classes and the scenario's mechanisms.
+
+:func:`validate_config` is the one gate every run passes before any work starts: a wrong type, an out-of-range
+value, an unknown key, a class that cannot be imported or is of the wrong kind, a mechanism's parameter that it
+does not have, or a mechanism missing one it requires, is reported by the name of the setting and what it allows.
+
+A configuration is code: the modules it names (``agents.*``, a mechanism's ``class``) are imported, and their
+top-level code runs, when it is checked. Nothing is added to the import path: a module of your own must be
+importable (installed, or on ``PYTHONPATH``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hydra.utils import get_class
+from pydantic import ValidationError
+
+from sim.core.agents import Officer, School, Student, Teacher, YouthWorker
+from sim.core.config import ConfigError, SimConfig, format_validation_error
+from sim.core.mechanism import BUILT_IN_MECHANISMS, Mechanism, MechanismParams
+
+AGENT_BASES: dict[str, type] = {
+    "school": School,
+    "student": Student,
+    "teacher": Teacher,
+    "youth_worker": YouthWorker,
+    "officer": Officer,
+}
+CLASS_KEY = "class"  # a mechanism's parameter naming its class (for mechanisms that are not built in)
+
+
+@dataclass(frozen=True)
+class AgentClasses:
+    """The agent classes in use (the configured ones, or analysts' subclasses)."""
+
+    school: type[School]
+    student: type[Student]
+    teacher: type[Teacher]
+    youth_worker: type[YouthWorker]
+    officer: type[Officer]
+
+
+@dataclass(frozen=True)
+class MechanismSpec:
+    """One mechanism of a scenario: its name in the scenario, its class and its validated parameters."""
+
+    name: str
+    cls: type[Mechanism]
+    params: MechanismParams
+
+
+def load_class(path: str, base: type, setting: str) -> type:
+    """Import ``package.module.Class`` and check it is ``base`` or a subclass of it.
+
+    Raises:
+        ValueError: naming the setting, when it cannot be imported or is of the wrong kind.
+    """
+    try:
+        cls = get_class(path)
+    except Exception as err:  # Hydra wraps import errors in several types
+        raise ValueError(f"{setting}: cannot import {path!r} ({_first_line(err)})") from None
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise ValueError(f"{setting}: {path!r} is not {base.__module__}.{base.__name__} or a subclass of it")
+    return cls
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip().splitlines()
+    return text[-1] if text else type(err).__name__
+
+
+def agent_classes(config: SimConfig) -> AgentClasses:
+    """The configured agent classes, each checked against its base class."""
+    a = config.agents
+    return AgentClasses(
+        **{kind: load_class(getattr(a, kind), base, f"agents.{kind}") for kind, base in AGENT_BASES.items()}
+    )
+
+
+def mechanism_class(name: str, params: dict[str, Any]) -> type[Mechanism]:
+    """The class of a scenario's mechanism: built in by name, or given by its ``class`` parameter."""
+    setting = f"scenario.mechanisms.{name}"
+    path = params.get(CLASS_KEY) or BUILT_IN_MECHANISMS.get(name)
+    if path is None:
+        raise ValueError(
+            f"{setting}: no built-in mechanism is called {name!r}; built in: {', '.join(BUILT_IN_MECHANISMS)} "
+            f"(or give the class of your own: {setting}.{CLASS_KEY}=package.module.Class)"
+        )
+    return load_class(str(path), Mechanism, setting)
+
+
+def mechanisms(config: SimConfig) -> list[MechanismSpec]:
+    """The scenario's mechanisms in order, with their parameters validated against each one's ``Params``.
+
+    Raises:
+        ConfigError: one line per wrong setting, named ``scenario.mechanisms.<name>.<parameter>``.
+    """
+    specs, errors = [], []
+    for name, raw in config.scenario.mechanisms.items():
+        try:
+            cls = mechanism_class(name, raw)
+        except ValueError as err:
+            errors.append(f"  {err}")
+            continue
+        values = {k: v for k, v in raw.items() if k != CLASS_KEY}
+        try:
+            params = cls.Params.model_validate(values)
+        except ValidationError as err:
+            errors.append(format_validation_error(err, prefix=f"scenario.mechanisms.{name}", schema=cls.Params))
+            continue
+        specs.append(MechanismSpec(name, cls, params))
+    seen: set[str] = set()
+    for spec in specs:
+        for needed in spec.cls.requires:
+            if needed not in seen:
+                errors.append(
+                    f"  scenario.mechanisms.{spec.name}: needs the mechanism {needed!r} before it in the scenario"
+                )
+        seen.add(spec.cls.name or spec.name)
+    if errors:
+        raise ConfigError("Invalid configuration:\n" + "\n".join(errors))
+    return specs
+
+
+def validate_config(raw: dict[str, Any]) -> SimConfig:
+    """Validate a composed configuration (a plain dict) and return it typed.
+
+    Also imports and checks every class it names and each mechanism's parameters, so that a run that starts can
+    finish.
+
+    Raises:
+        ConfigError: naming every setting that is wrong and what it allows.
+    """
+    try:
+        config = SimConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError("Invalid configuration:\n" + format_validation_error(err, schema=SimConfig)) from None
+    errors = []
+    for kind, base in AGENT_BASES.items():
+        try:
+            load_class(getattr(config.agents, kind), base, f"agents.{kind}")
+        except ValueError as err:
+            errors.append(f"  {err}")
+    if errors:
+        raise ConfigError("Invalid configuration:\n" + "\n".join(errors))
+    for spec in mechanisms(config):
+        try:
+            spec.cls.check_config(config, spec.params)
+        except ValueError as err:
+            raise ConfigError(f"Invalid configuration:\n  {err}") from None
+    return config
+
+
+def load_built_in_mechanisms() -> dict[str, type[Mechanism]]:
+    """Import every built-in mechanism (so that their outcomes are declared); name -> class."""
+    return {name: get_class(path) for name, path in BUILT_IN_MECHANISMS.items()}

@@ -1,0 +1,141 @@
+"""A run's outcomes, as the registry declares them: the school-year metrics, the daily table, the live reporters.
+
+Rates (``*_per_1000``) are per 1,000 students per school year: counts over the days run, scaled to a 190-day
+school year. A value that cannot be computed (a ratio over zero) is ``None`` (``null`` in JSON).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.core.borough import PHASE_NAMES
+from sim.core.incidents import SCHOOL_YEAR_DAYS
+from sim.core.mechanism import BUILT_IN_MECHANISMS
+from sim.core.outcomes import CORE, GROUPS, REGISTRY, Hours, Kind, Metric, OutcomeRegistry, Totals
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.core.model import BoroughModel
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN and infinities to None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def totals(model: BoroughModel, counts: np.ndarray, days: int) -> Totals:
+    """Counts summed over days and schools, ``(counter, group)``, with the population they are rates of."""
+    over_policed = model.population.over_policed
+    n_over = int(over_policed.sum())
+    declared = len(REGISTRY.counters)
+    if len(counts) < declared:  # outcomes declared after this model was built: it never counted them
+        counts = np.concatenate([counts, np.zeros((declared - len(counts), 2), dtype=counts.dtype)])
+    scale = SCHOOL_YEAR_DAYS / days if days else float("nan")  # no day run: rates are undefined (null)
+    return Totals(counts.astype(float), int(model.population.n), (int(len(over_policed) - n_over), n_over), scale)
+
+
+def reported(model: BoroughModel, registry: OutcomeRegistry = REGISTRY) -> list[Metric]:
+    """The metrics a run reports: the model's own, every built-in mechanism's (zero or null where the mechanism is
+    not in the run, so that every scenario reports the same keys), and those of the run's other mechanisms."""
+    owners = {CORE, *BUILT_IN_MECHANISMS, *model.policing.names}
+    return [metric for metric in registry if metric.owner in owners]
+
+
+def year_metrics(model: BoroughModel) -> dict[str, Any]:
+    """The run's outcomes per 1,000 students per school year, overall and by group, as one flat dict."""
+    days_run = model.day
+    t = totals(model, model.ledger.counts[:days_run].sum(axis=(0, 1)), days_run)
+    mechanism_values = model.policing.metrics()
+    out: dict[str, Any] = {
+        "scenario": model.config.scenario.name,
+        "borough": model.config.borough.name,
+        "seed": model.config.seed,
+        "days": days_run,
+        "students": t.students,
+        "students_over_policed": t.students_by_group[1],
+        "schools": model.borough.n_schools,
+    }
+    for metric in reported(model):
+        key = metric.key
+        derive = REGISTRY.derived.get(key)
+        if derive is not None:
+            out[key] = derive(t)
+            continue
+        compute = REGISTRY.compute_fns.get(key)
+        out[key] = compute(model) if compute is not None else mechanism_values.get(key)
+    return {k: _clean(v) for k, v in out.items()}
+
+
+RUN_LABELS: dict[str, tuple[Kind, str, str]] = {
+    "scenario": (Kind.LABEL, "Scenario", "The scenario (policing model) run."),
+    "borough": (Kind.LABEL, "Borough", "The borough configuration."),
+    "seed": (Kind.LABEL, "Seed", "The seed of every random stream."),
+    "days": (Kind.LABEL, "School days", "School days simulated."),
+    "students": (Kind.COUNT, "Students", "Students in the borough."),
+    "students_over_policed": (Kind.COUNT, "Students from over-policed communities", "Of the students."),
+    "schools": (Kind.COUNT, "Schools", "Schools in the borough."),
+}
+"""The keys that say what was run, first in every ``metrics.json``."""
+
+
+def running_reporters() -> dict[str, Callable[[BoroughModel], Any]]:
+    """Mesa DataCollector reporters: the day, and every headline or summary count, rate, share and RRI so far.
+
+    They read the ledger's running totals (up to the last finished day), so they cost microseconds per step, and
+    their values on the last day are those of :func:`year_metrics`. Headline counts come with their rates.
+    """
+    reporters: dict[str, Callable[[BoroughModel], Any]] = {"day": lambda m: m.day}
+    wanted = [m for m in REGISTRY if (m.headline or m.summary) and m.key in REGISTRY.derived]
+    keys = [m.key for m in wanted]
+    for m in wanted:  # a headline rate's count too (crime_records beside crime_records_per_1000)
+        count = m.key.removesuffix("_per_1000")
+        if m.kind is Kind.RATE and count != m.key and count in REGISTRY.derived and count not in keys:
+            keys.append(count)
+    for key in keys:
+        derive = REGISTRY.derived[key]
+        reporters[key] = lambda m, derive=derive: _clean(derive(m.running_totals()))
+    return reporters
+
+
+def daily_frame(model: BoroughModel) -> pd.DataFrame:
+    """One row per day per school: every counted outcome (total and by group) and the hours of work.
+
+    Counts are int32 (a day's count at one school fits easily), phase and scenario categorical: a small frame to
+    write for every run of a sweep and to concatenate over thousands of runs.
+    """
+    import pandas as pd
+
+    days_run = model.day
+    ledger = model.ledger
+    n_schools = model.borough.n_schools
+    counts = ledger.counts[:days_run].reshape(days_run * n_schools, ledger.n_counters, 2)
+    day = np.repeat(np.arange(days_run, dtype=np.int32), n_schools)
+    school = np.tile(np.arange(n_schools, dtype=np.int32), days_run)
+    phase = model.borough.school_phase[school]
+    present = np.unique(phase)  # categories: the phases present, as astype("category") would give
+    columns: dict[str, Any] = {
+        "scenario": pd.Categorical.from_codes(np.zeros(len(day), dtype=np.int8), [model.config.scenario.name]),
+        "seed": model.config.seed,
+        "day": day,
+        "school": school,
+        "phase": pd.Categorical.from_codes(
+            np.searchsorted(present, phase).astype(np.int8), [PHASE_NAMES[p] for p in present]
+        ),
+    }
+    for counter in ledger.counters:
+        by_group = [counts[:, counter, g] for g in range(len(GROUPS))]
+        columns[counter.name] = by_group[0] + by_group[1]
+        for group, values in zip(GROUPS, by_group, strict=True):
+            columns[f"{counter.name}_{group}"] = values
+    for slot, name in enumerate(Hours.NAMES):
+        columns[name] = ledger.hours[:days_run, :, slot].reshape(-1)
+    return pd.DataFrame(columns)
