@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+
+from sim.runner.sweep import expand_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP = ["borough=small", "days=12", "scenario=no_police,hackney_pilot", "seed=0,1"]
@@ -150,3 +154,45 @@ def test_analyze_reports_missing_runs_of_a_partial_sweep(finished_sweep: Path, t
     assert proc.returncode == 0, proc.stderr
     assert "1 run(s) missing" in proc.stdout
     assert len(pd.read_parquet(out / "runs.parquet")) == 3
+
+
+EXPANSIONS = [
+    (["a=1,2", "b=x"], [["a=1", "b=x"], ["a=2", "b=x"]]),
+    (["seed=range(0,3)"], [["seed=0"], ["seed=1"], ["seed=2"]]),
+    (
+        ["scenario=choice(no_police,hackney_pilot)", "seed=0,1"],
+        [
+            ["scenario=no_police", "seed=0"],
+            ["scenario=no_police", "seed=1"],
+            ["scenario=hackney_pilot", "seed=0"],
+            ["scenario=hackney_pilot", "seed=1"],
+        ],
+    ),
+    (
+        ["+experiment=compare_scenarios", "borough=small", "days=30"],
+        [["+experiment=compare_scenarios", "borough=small", "days=30"]],
+    ),
+    (["x=[0,0,1]", "name='a b'"], [["x=[0,0,1]", "name='a b'"]]),
+    # a key given twice keeps its first place and its last values (sweeper params, then the command line)
+    (["seed=range(0,20)", "days=5", "seed=range(0,2)"], [["seed=0", "days=5"], ["seed=1", "days=5"]]),
+    (["a=range(1,3)", "b=10,20"], [["a=1", "b=10"], ["a=1", "b=20"], ["a=2", "b=10"], ["a=2", "b=20"]]),
+]
+
+
+@pytest.mark.parametrize(("arguments", "jobs"), EXPANSIONS)
+def test_sweep_expansion_lists_the_jobs_in_launch_order(arguments: list[str], jobs: list[list[str]]):
+    assert expand_sweep(arguments) == jobs
+
+
+@pytest.mark.parametrize(("arguments", "jobs"), EXPANSIONS)
+def test_sweep_expansion_matches_hydras_basic_sweeper(arguments: list[str], jobs: list[list[str]]):
+    # Cross-check against the sweeper that launches the jobs (a private Hydra module, used only in this test).
+    basic_sweeper = pytest.importorskip("hydra._internal.core_plugins.basic_sweeper")
+    overrides = OverridesParser.create().parse_overrides(arguments)
+    batches = basic_sweeper.BasicSweeper.split_arguments(overrides, None)
+    assert [list(job) for batch in batches for job in batch] == expand_sweep(arguments)
+
+
+def test_sweep_expansion_refuses_an_interval():
+    with pytest.raises(HydraException, match="interval"):
+        expand_sweep(["a=interval(0,1)"])

@@ -210,10 +210,3 @@ def aggregate_and_report(sweep_dir: Path, baseline: str | None = None, plots: bo
     if result.missing:
         print(f"  {len(result.missing)} run(s) missing (not run yet or interrupted): re-run the sweep to resume")
     return result
-
-
-def seeds_needed(half_width: float, target: float, n: int) -> int | None:
-    """Seeds needed to bring a 95% CI half-width down to ``target`` (CI shrinks as 1/sqrt(n))."""
-    if not np.isfinite(half_width) or half_width <= 0 or target <= 0 or n < 2:
-        return None
-    return int(np.ceil(n * (half_width / target) ** 2))

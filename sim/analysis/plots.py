@@ -26,7 +26,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
-from scipy import stats
+
+from sim.analysis.stats import mean_ci
 
 if TYPE_CHECKING:
     from sim.analysis.aggregate import SweepResult
@@ -582,14 +583,9 @@ def plot_paired_differences(result: SweepResult) -> plt.Figure | None:
 
 
 def _t_band(values: pd.Series) -> pd.Series:
-    x = values.to_numpy(dtype=float)
-    x = x[np.isfinite(x)]
-    n = len(x)
-    mean = x.mean() if n else np.nan
-    if n < 2:
-        return pd.Series({"mean": mean, "low": np.nan, "high": np.nan})
-    half = stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n)
-    return pd.Series({"mean": mean, "low": mean - half, "high": mean + half})
+    """Mean and 95% t-interval of one day's values over seeds (NaN bounds with fewer than two)."""
+    _n, mean, _sd, low, high = mean_ci(values.to_numpy(dtype=float))
+    return pd.Series({"mean": mean, "low": low, "high": high})
 
 
 def plot_time_series(result: SweepResult) -> plt.Figure | None:

@@ -1,7 +1,8 @@
 """``report.md`` for a sweep: what ran, outcomes with 95% CIs, paired differences, figures, precision.
 
 The report states numbers and how sure they are; it draws no conclusions the numbers do not show. Every table
-is built from the same ``summary`` the figures use.
+is built from the same ``summary`` the figures use. The wording is the jinja2 template ``templates/report.md.j2``;
+this module computes what it shows (:func:`report_context`), with the tables as :class:`~sim.analysis.markdown.Table`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.aggregate import seeds_needed
+from sim.analysis.stats import seeds_needed
+from sim.analysis.folders import RUN_FILE, environment_summary
+from sim.analysis.markdown import Table, render
 from sim.analysis.plots import HEADLINE, RATE_UNIT, RRI, scenario_order
 from sim.core.incidents import SCHOOL_YEAR_DAYS
-from sim.analysis.folders import RUN_FILE, environment_summary
 
 if TYPE_CHECKING:
     from sim.analysis.aggregate import SweepResult
@@ -131,14 +133,6 @@ def fmt_ci(mean: Any, low: Any, high: Any, kind: str = "rate", signed: bool = Fa
     return text
 
 
-def _md_table(header: list[str], rows: list[list[str]], align: list[str] | None = None) -> str:
-    align = align or ["l"] + ["r"] * (len(header) - 1)
-    marks = {"l": "---", "r": "---:", "c": ":---:"}
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks[a] for a in align) + " |"]
-    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def _code(items: list[str]) -> str:
     return " ".join(f"`{i}`" for i in items) if items else "none"
 
@@ -204,7 +198,7 @@ def _setting_rows(result: SweepResult) -> list[tuple[str, dict[str, Any], pd.Dat
     return out
 
 
-def _what_ran(result: SweepResult, env: dict[str, str]) -> str:
+def _what_ran_table(result: SweepResult, env: dict[str, str]) -> Table:
     meta = result.meta or {}
     experiment = meta.get("experiment") or {}
     runs = result.runs
@@ -228,37 +222,53 @@ def _what_ran(result: SweepResult, env: dict[str, str]) -> str:
         ]
     )
     if not runs.empty:
-        seeds = [int(s) for s in runs["seed"].dropna().unique()]
-        rows.append(["seeds", f"{_seed_range(seeds)} ({len(seeds)} seed{'s' if len(seeds) != 1 else ''})"])
-        scen = scenario_order(runs["scenario"], result.baseline)
-        rows.append(["scenarios", ", ".join(f"`{s}`" for s in scen)])
-        others = _others(result)
-        for f in others:
-            vals = sorted(runs[f].dropna().unique(), key=lambda v: (str(type(v)), v))
-            rows.append([f"swept: `{f}`", ", ".join(_value_str(v) for v in vals)])
-        borough_col = "borough.name" if "borough.name" in runs else "borough" if "borough" in runs else None
-        if borough_col:
-            borough = ", ".join(sorted(str(b) for b in runs[borough_col].dropna().unique()))
-            detail = []
-            if "schools" in runs:
-                detail.append(_range_text(runs["schools"], "schools"))
-            if "students" in runs:
-                detail.append(_range_text(runs["students"], "students"))
-            rows.append(["borough", f"`{borough}`" + (f" ({', '.join(detail)})" if detail else "")])
-        if "days" in runs:
-            days = sorted(int(d) for d in runs["days"].dropna().unique())
-            note = "" if days == [SCHOOL_YEAR_DAYS] else f"; rates scaled to a {SCHOOL_YEAR_DAYS}-day school year"
-            rows.append(["school days per run", ", ".join(str(d) for d in days) + note])
-        timing = _timing(result)
-        if timing:
-            rows.append(["run time", timing])
+        rows += _what_ran_run_rows(result)
     versions = ", ".join(f"{k} {v}" for k, v in env.items() if k not in {"git_commit", "host_cpus"})
     rows.append(["software", versions])
     commit = env.get("git_commit", "unknown")
     dirty = " (uncommitted changes in tracked files)" if commit.endswith("-dirty") else ""
     rows.append(["git commit", f"`{commit}`{dirty} at the time of this report"])
     rows.append(["report written", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")])
-    return "## What ran\n\n" + _md_table(["", ""], rows, ["l", "l"])
+    return Table(["", ""], rows, "ll")
+
+
+def _what_ran_run_rows(result: SweepResult) -> list[list[str]]:
+    """The rows of "What ran" that describe the finished runs: seeds, scenarios, settings, borough, days, time."""
+    runs = result.runs
+    rows = []
+    seeds = [int(s) for s in runs["seed"].dropna().unique()]
+    rows.append(["seeds", f"{_seed_range(seeds)} ({len(seeds)} seed{'s' if len(seeds) != 1 else ''})"])
+    scen = scenario_order(runs["scenario"], result.baseline)
+    rows.append(["scenarios", ", ".join(f"`{s}`" for s in scen)])
+    for f in _others(result):
+        vals = sorted(runs[f].dropna().unique(), key=lambda v: (str(type(v)), v))
+        rows.append([f"swept: `{f}`", ", ".join(_value_str(v) for v in vals)])
+    borough_col = _borough_column(runs)
+    if borough_col:
+        borough = ", ".join(sorted(str(b) for b in runs[borough_col].dropna().unique()))
+        detail = []
+        if "schools" in runs:
+            detail.append(_range_text(runs["schools"], "schools"))
+        if "students" in runs:
+            detail.append(_range_text(runs["students"], "students"))
+        rows.append(["borough", f"`{borough}`" + (f" ({', '.join(detail)})" if detail else "")])
+    days = _days(runs)
+    if days:
+        note = "" if days == [SCHOOL_YEAR_DAYS] else f"; rates scaled to a {SCHOOL_YEAR_DAYS}-day school year"
+        rows.append(["school days per run", ", ".join(str(d) for d in days) + note])
+    timing = _timing(result)
+    if timing:
+        rows.append(["run time", timing])
+    return rows
+
+
+def _borough_column(runs: pd.DataFrame) -> str | None:
+    return "borough.name" if "borough.name" in runs else "borough" if "borough" in runs else None
+
+
+def _days(runs: pd.DataFrame) -> list[int]:
+    """The distinct numbers of school days the runs covered (empty when not recorded)."""
+    return sorted(int(d) for d in runs["days"].dropna().unique()) if "days" in runs else []
 
 
 def _range_text(col: pd.Series, what: str) -> str:
@@ -293,16 +303,16 @@ def _setting_text(setting: dict[str, Any]) -> list[str]:
     return [_value_str(v) for v in setting.values()]
 
 
-def _outcome_tables(result: SweepResult) -> str:
+def _by_setting_align(others: list[str], columns: int) -> str:
+    """Scenario and swept settings left, counts and numbers right."""
+    return "l" * (1 + len(others)) + "r" * (columns - 1 - len(others))
+
+
+def _outcome_tables(result: SweepResult) -> list[dict[str, Any]]:
+    """The headline tables: one per group of metrics (title and table), each row a scenario and setting."""
     others = _others(result)
-    head = [*(["scenario"] + [f"`{o}`" for o in others]), "seeds"]
-    parts = [
-        "## Headline outcomes",
-        "",
-        f"Mean [95% confidence interval] over seeds. Rates are {RATE_UNIT}; the share is of serious "
-        "incidents. A confidence interval needs at least two seeds; it is a t-interval over seeds, shown "
-        "clipped to the metric's natural range (no rate below 0, no share above 100%).",
-    ]
+    head = ["scenario", *[f"`{o}`" for o in others], "seeds"]
+    tables = []
     for title, specs in (
         ("Volume and safety", _specs(result, HEADLINE + SHARE_UNNECESSARY)),
         (
@@ -325,13 +335,8 @@ def _outcome_tables(result: SweepResult) -> str:
                     row.append("not reported")
             rows.append(row)
         header = head + [short for _m, short, *_ in specs]
-        parts += [
-            "",
-            f"### {title}",
-            "",
-            _md_table(header, rows, ["l"] * (1 + len(others)) + ["r"] * (len(header) - 1 - len(others))),
-        ]
-    return "\n".join(parts)
+        tables.append({"title": title, "table": Table(header, rows, _by_setting_align(others, len(header)))})
+    return tables
 
 
 def _n_note(n: Any, n_max: int) -> str:
@@ -342,21 +347,21 @@ def _n_note(n: Any, n_max: int) -> str:
     return ""
 
 
-def _difference_table(result: SweepResult) -> str:
-    parts = ["## Paired differences from the baseline", ""]
-    if result.baseline is None:
-        parts.append(
-            "No baseline scenario in this sweep, so no paired differences (give the experiment a `baseline`, "
-            "or run `python -m sim.analyze DIR --baseline SCENARIO`)."
-        )
-        return "\n".join(parts)
+def _difference_cell(r: pd.Series, kind: str) -> str:
+    """One paired difference, mean [95% CI], in bold when the interval excludes 0."""
+    lo, hi, m = r["diff_ci_low"], r["diff_ci_high"], r["diff_mean"]
+    if m == 0 and (r["diff_n"] == 1 or (lo == 0 and hi == 0)):
+        return "0 (identical in every seed)"
+    text = fmt_ci(m, lo, hi, kind, signed=True)
+    if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0):
+        text = f"**{text}**"
+    return text
+
+
+def _difference_table(result: SweepResult) -> Table | None:
+    """Each scenario minus the baseline over the same seeds (None when only the baseline finished)."""
     specs = _specs(result, HEADLINE + RRI)
     others = _others(result)
-    parts.append(
-        f"Scenario minus `{result.baseline}`, run by run over the same seeds (same borough, same children, "
-        "same underlying behaviour), mean [95% CI]. **Bold**: the interval excludes 0. These intervals are "
-        "not corrected for multiple comparisons; with few seeds treat them as indicative."
-    )
     rows = []
     for s, setting, sub in _setting_rows(result):
         if s == result.baseline:
@@ -367,45 +372,26 @@ def _difference_table(result: SweepResult) -> str:
         for metric, *_rest, kind in specs:
             if metric not in by_metric.index or int(by_metric.loc[metric, "diff_n"]) == 0:
                 row.append(NA)
-                continue
-            r = by_metric.loc[metric]
-            lo, hi, m = r["diff_ci_low"], r["diff_ci_high"], r["diff_mean"]
-            if m == 0 and (r["diff_n"] == 1 or (lo == 0 and hi == 0)):
-                row.append("0 (identical in every seed)")
-                continue
-            text = fmt_ci(m, lo, hi, kind, signed=True)
-            if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0):
-                text = f"**{text}**"
-            row.append(text)
+            else:
+                row.append(_difference_cell(by_metric.loc[metric], kind))
         rows.append(row)
     if not rows:
-        parts.append("\nNo scenario besides the baseline finished, so there is nothing to compare.")
-        return "\n".join(parts)
+        return None
     header = ["scenario", *[f"`{o}`" for o in others], "pairs"] + [short for _m, short, *_ in specs]
-    parts += [
-        "",
-        _md_table(header, rows, ["l"] * (1 + len(others)) + ["r"] * (len(header) - 1 - len(others))),
-    ]
-    parts.append(
-        f"\nRates: difference {RATE_UNIT}; share: difference in percentage points (pp); RRI: difference in the index."
-    )
-    return "\n".join(parts)
+    return Table(header, rows, _by_setting_align(others, len(header)))
 
 
-def _figures_section(result: SweepResult, figures: dict[str, Path]) -> str:
-    if not figures:
-        return "## Figures\n\nNo figures were drawn (no finished runs, or plotting was switched off)."
-    parts = ["## Figures"]
+def _figure_list(result: SweepResult, figures: dict[str, Path]) -> list[dict[str, str]]:
+    """Each figure's title, path relative to the sweep directory, and caption."""
+    out = []
     for name, path in figures.items():
         title, caption = FIGURE_CAPTIONS.get(name, (name.replace("_", " ").capitalize(), ""))
         try:
             rel = Path(path).resolve().relative_to(Path(result.sweep_dir).resolve()).as_posix()
         except ValueError:
             rel = f"figures/{Path(path).name}"
-        parts += ["", f"### {title}", "", f"![{title}]({rel})", ""]
-        if caption:
-            parts.append(caption)
-    return "\n".join(parts)
+        out.append({"title": title, "path": rel, "caption": caption})
+    return out
 
 
 def _seeds_text(half_width: float, target: float, n: int) -> str:
@@ -423,24 +409,17 @@ def _seeds_text(half_width: float, target: float, n: int) -> str:
     return f"reached ({n})" if needed <= n else f"{needed:,}"
 
 
-def _precision_section(result: SweepResult) -> str:
-    target_pct = f"{TARGET_RELATIVE_HALF_WIDTH:.0%}"
-    parts = [
-        "## Precision reached",
-        "",
-        f"Half-width of the 95% CI of each mean, and the seeds needed for a half-width of {target_pct} of "
-        "the mean (CIs shrink as 1/\N{SQUARE ROOT}seeds; an estimate from the spread seen so far, so rough "
-        "when there are few seeds).",
-    ]
-    specs = _specs(result, HEADLINE)
-    others = _others(result)
-    if not specs:
-        return "\n".join([*parts, "", "No headline metric to report."])
-    if others:
-        parts.append(
-            "With other swept settings, each row shows the setting with the widest interval relative to its "
-            "mean, so the seeds given are enough for every setting of that scenario."
-        )
+def _half_width_text(half_width: float, level: float, kind: str) -> str:
+    """A CI half-width: percentage points for shares, else ``±`` with the decimals of ``level``."""
+    if not np.isfinite(half_width):
+        return NA
+    if kind == "share":
+        return f"{half_width * 100:.1f} pp"
+    return "±" + _f(half_width, _decimals(level))
+
+
+def _precision_table(result: SweepResult, specs: list[tuple[str, str, str, str]]) -> Table:
+    """Half-width of each mean's 95% CI and the seeds needed for the target (widest setting per scenario)."""
     rows = []
     summary = result.summary
     for s in scenario_order(summary["scenario"], result.baseline):
@@ -451,173 +430,97 @@ def _precision_section(result: SweepResult) -> str:
             rel = (sub["ci_half_width"] / sub["mean"].abs()).replace([np.inf, -np.inf], np.nan)
             r = sub.loc[rel.idxmax()] if rel.notna().any() else sub.iloc[0]
             n, mean, hw = int(r["n"]), float(r["mean"]), float(r["ci_half_width"])
-            if kind == "share":
-                mean_txt, hw_txt = fmt_value(mean, "share"), f"{hw * 100:.1f} pp" if np.isfinite(hw) else NA
-            else:
-                mean_txt = fmt_value(mean, kind)
-                hw_txt = "±" + _f(hw, _decimals(mean)) if np.isfinite(hw) else NA
+            mean_txt = fmt_value(mean, kind)
+            hw_txt = _half_width_text(hw, mean, kind)
             rel_txt = f"{hw / abs(mean):.0%}" if np.isfinite(hw) and mean != 0 else NA
             needed = _seeds_text(hw, TARGET_RELATIVE_HALF_WIDTH * abs(mean), n)
             rows.append([f"`{s}`", short, str(n), mean_txt, hw_txt, rel_txt, needed])
-    parts += [
-        "",
-        _md_table(
-            [
-                "scenario",
-                "metric",
-                "seeds",
-                "mean",
-                "95% CI half-width",
-                "half-width ÷ mean",
-                f"seeds for ±{target_pct}",
-            ],
-            rows,
-            ["l", "l", "r", "r", "r", "r", "r"],
-        ),
-    ]
-    if result.baseline is not None and "diff_mean" in summary:
-        diff_rows = []
-        for s in scenario_order(summary["scenario"], result.baseline):
-            if s == result.baseline:
+    header = ["scenario", "metric", "seeds", "mean", "95% CI half-width", "half-width ÷ mean", _seeds_for_target()]
+    return Table(header, rows, "llrrrrr")
+
+
+def _difference_precision_table(result: SweepResult, specs: list[tuple[str, str, str, str]]) -> Table | None:
+    """Half-width of each paired difference's 95% CI and the seeds needed to resolve a 10% difference."""
+    summary = result.summary
+    if result.baseline is None or "diff_mean" not in summary:
+        return None
+    rows = []
+    for s in scenario_order(summary["scenario"], result.baseline):
+        if s == result.baseline:
+            continue
+        for metric, short, _unit, kind in specs:
+            sub = summary[(summary["scenario"] == s) & (summary["metric"] == metric) & (summary["diff_n"] > 0)]
+            if sub.empty:
                 continue
-            for metric, short, _unit, kind in specs:
-                sub = summary[(summary["scenario"] == s) & (summary["metric"] == metric) & (summary["diff_n"] > 0)]
-                if sub.empty:
-                    continue
-                # resolve a difference of 10% of the larger of the two means (scenario mean = baseline + diff)
-                base_mean = (sub["mean"] - sub["diff_mean"]).abs()
-                level = pd.concat([base_mean, sub["mean"].abs()], axis=1).max(axis=1)
-                hws = (sub["diff_ci_high"] - sub["diff_ci_low"]) / 2
-                ratio = (hws / level).replace([np.inf, -np.inf], np.nan)
-                r = ratio.idxmax() if ratio.notna().any() else sub.index[0]
-                hw, lvl, n = float(hws.loc[r]), float(level.loc[r]), int(sub.loc[r, "diff_n"])
-                if kind == "share":
-                    hw_txt = f"{hw * 100:.1f} pp" if np.isfinite(hw) else NA
-                else:
-                    hw_txt = "±" + _f(hw, _decimals(lvl)) if np.isfinite(hw) else NA
-                target = TARGET_RELATIVE_HALF_WIDTH * lvl if np.isfinite(lvl) else 0.0
-                diff_rows.append([f"`{s}`", short, str(n), hw_txt, _seeds_text(hw, target, n)])
-        if diff_rows:
-            parts += [
-                "",
-                f"Paired differences from `{result.baseline}`: the half-width of their 95% CI, and the seeds "
-                f"needed to bring it to {target_pct} of the larger of the two scenarios' means (enough to "
-                "resolve a difference of that size).",
-                "",
-                _md_table(
-                    ["scenario", "metric", "pairs", "95% CI half-width", f"seeds for ±{target_pct}"],
-                    diff_rows,
-                    ["l", "l", "r", "r", "r"],
-                ),
-            ]
-    return "\n".join(parts)
+            # resolve a difference of 10% of the larger of the two means (scenario mean = baseline + diff)
+            base_mean = (sub["mean"] - sub["diff_mean"]).abs()
+            level = pd.concat([base_mean, sub["mean"].abs()], axis=1).max(axis=1)
+            hws = (sub["diff_ci_high"] - sub["diff_ci_low"]) / 2
+            ratio = (hws / level).replace([np.inf, -np.inf], np.nan)
+            r = ratio.idxmax() if ratio.notna().any() else sub.index[0]
+            hw, lvl, n = float(hws.loc[r]), float(level.loc[r]), int(sub.loc[r, "diff_n"])
+            target = TARGET_RELATIVE_HALF_WIDTH * lvl if np.isfinite(lvl) else 0.0
+            rows.append([f"`{s}`", short, str(n), _half_width_text(hw, lvl, kind), _seeds_text(hw, target, n)])
+    if not rows:
+        return None
+    return Table(["scenario", "metric", "pairs", "95% CI half-width", _seeds_for_target()], rows, "llrrr")
 
 
-def _failed_missing(result: SweepResult) -> str:
-    parts = ["## Failed and missing runs", ""]
-    if result.failed:
-        parts.append(f"**{len(result.failed)} run(s) failed** (their outcomes are not in any table or figure):")
-        parts.append("")
-        for f in result.failed:
-            overrides = " ".join(f.get("overrides") or [])
-            parts.append(f"- `{f['run']}` (`{overrides}`):")
-            parts.append("")
-            parts.append("  ```")
-            parts += [f"  {line}" for line in str(f.get("error") or "unknown error").splitlines() or [""]]
-            parts.append("  ```")
-        parts.append("")
-        parts.append("Tracebacks are in each run's `error.json`; the list is also in `failed_runs.csv`.")
-    else:
-        parts.append("Failed runs: none.")
-    parts.append("")
-    if result.missing:
-        parts.append(
-            f"**{len(result.missing)} planned run(s) are missing** (not run yet, or interrupted); re-running "
-            "the sweep command into the same directory runs only these:"
-        )
-        parts.append("")
-        parts += [f"- `{' '.join(job)}`" for job in result.missing]
-    else:
-        parts.append(
-            "Missing runs: none."
-            if (result.meta or {}).get("jobs")
-            else "Missing runs: unknown (the sweep did not record its planned jobs)."
-        )
-    return "\n".join(parts)
+def _seeds_for_target() -> str:
+    return f"seeds for ±{TARGET_RELATIVE_HALF_WIDTH:.0%}"
 
 
-def _caveats(result: SweepResult) -> str:
-    notes = []
+def _precision(result: SweepResult) -> dict[str, Any]:
+    specs = _specs(result, HEADLINE)
+    if not specs:
+        return {"means": None, "differences": None, "several_settings": False}
+    return {
+        "means": _precision_table(result, specs),
+        "differences": _difference_precision_table(result, specs),
+        "several_settings": bool(_others(result)),
+    }
+
+
+def _failed_runs(result: SweepResult) -> list[dict[str, Any]]:
+    """Each failed run's name, overrides and error message (as lines)."""
+    return [
+        {
+            "run": f["run"],
+            "overrides": " ".join(f.get("overrides") or []),
+            "error_lines": str(f.get("error") or "unknown error").splitlines() or [""],
+        }
+        for f in result.failed
+    ]
+
+
+def _caveat_facts(result: SweepResult) -> dict[str, Any]:
+    """What the caveats depend on: seeds, days, the test borough, absent runs."""
     runs = result.runs
-    if not runs.empty:
-        n_seeds = int(runs["seed"].nunique())
-        if n_seeds < 2:
-            notes.append(
-                "Only one seed per setting: there are no confidence intervals, and no difference can be "
-                "told apart from chance."
-            )
-        elif n_seeds < 10:
-            notes.append(f"{n_seeds} seeds: intervals are wide and the seeds-needed estimates are rough.")
-        if "days" in runs:
-            days = sorted(int(d) for d in runs["days"].dropna().unique())
-            if days != [SCHOOL_YEAR_DAYS]:
-                notes.append(
-                    f"Runs cover {', '.join(map(str, days))} school days; rates are the counts scaled by "
-                    f"{SCHOOL_YEAR_DAYS}/days. Anything that does not accrue evenly through the year (a "
-                    "yearly points budget, a feedback loop that builds up) is over- or under-stated by that "
-                    f"scaling: run `days={SCHOOL_YEAR_DAYS}` for school-year figures."
-                )
-        borough_col = "borough.name" if "borough.name" in runs else "borough" if "borough" in runs else None
-        if borough_col and set(runs[borough_col].astype(str)) == {"small"}:
-            notes.append("The `small` borough is a test borough: its numbers are not estimates for Hackney.")
-        if result.failed or result.missing:
-            notes.append("Some planned runs are absent (see below): means are over the runs that finished.")
-    notes.append(
-        "These are outputs of a simulation whose defaults include assumptions (marked in `conf/`); they show "
-        "what the model implies, not measured effects."
-    )
-    return "## Caveats\n\n" + "\n".join(f"- {n}" for n in notes)
+    if runs.empty:
+        return {"n_seeds": None, "days": [], "small_borough": False, "runs_absent": False}
+    borough_col = _borough_column(runs)
+    return {
+        "n_seeds": int(runs["seed"].nunique()),
+        "days": _days(runs),
+        "small_borough": bool(borough_col) and set(runs[borough_col].astype(str)) == {"small"},
+        "runs_absent": bool(result.failed or result.missing),
+    }
 
 
-def _reproduce(result: SweepResult, env: dict[str, str]) -> str:
+def _reproduce(result: SweepResult, env: dict[str, str]) -> dict[str, Any]:
+    """The commands that re-run and re-aggregate the sweep, and the commit to run them at."""
     meta = result.meta or {}
     sweep_dir = Path(result.sweep_dir)
-    if meta.get("task_overrides") is not None:
-        overrides = list(meta["task_overrides"])
-        source = ""
-    else:
-        overrides = _overrides_from_runs(result)
-        source = " (reconstructed from the runs' overrides: `sweep.json` is missing)"
-    command = " ".join(
-        [
-            "python",
-            "-m",
-            "sim",
-            "-m",
-            *(shlex.quote(o) for o in overrides),
-            shlex.quote(f"hydra.sweep.dir={sweep_dir}"),
-        ]
-    )
-    commit = env.get("git_commit", "unknown").removesuffix("-dirty")
-    lines = [
-        "## How to reproduce",
-        "",
-        f"From the repository at commit `{commit}`{source}:",
-        "",
-        "```bash",
-        command,
-        f"python -m sim.analyze {shlex.quote(str(sweep_dir))}   # re-aggregate: tables, figures, this report",
-        "```",
-        "",
-        "The same seeds give the same runs. Re-running into the same directory skips finished runs and runs "
-        "only missing or failed ones.",
-    ]
-    if env.get("git_commit", "").endswith("-dirty"):
-        lines.append(
-            "The working tree had uncommitted changes when this report was written, so the commit alone "
-            "may not reproduce it exactly."
-        )
-    return "\n".join(lines)
+    reconstructed = meta.get("task_overrides") is None
+    overrides = _overrides_from_runs(result) if reconstructed else list(meta["task_overrides"])
+    words = ["python", "-m", "sim", "-m", *overrides, f"hydra.sweep.dir={sweep_dir}"]
+    return {
+        "commit": env.get("git_commit", "unknown").removesuffix("-dirty"),
+        "dirty": env.get("git_commit", "").endswith("-dirty"),
+        "reconstructed": reconstructed,
+        "sweep_command": " ".join(shlex.quote(w) for w in words),
+        "analyze_command": f"python -m sim.analyze {shlex.quote(str(sweep_dir))}",
+    }
 
 
 def _overrides_from_runs(result: SweepResult) -> list[str]:
@@ -636,32 +539,38 @@ def _overrides_from_runs(result: SweepResult) -> list[str]:
 # ------------------------------------------------------------------------------------------------ entry point
 
 
+def report_context(result: SweepResult, figures: dict[str, Path], env: dict[str, str]) -> dict[str, Any]:
+    """Everything ``templates/report.md.j2`` shows, computed from the sweep's result."""
+    meta = result.meta or {}
+    experiment = meta.get("experiment") or {}
+    question = experiment.get("question")
+    has_outcomes = not (result.runs.empty or result.summary.empty)
+    return {
+        "name": experiment.get("name") or Path(result.sweep_dir).name,
+        "question": " ".join(str(question).split()) if question else None,
+        "what_ran": _what_ran_table(result, env),
+        "has_outcomes": has_outcomes,
+        "outcome_tables": _outcome_tables(result) if has_outcomes else [],
+        "baseline": result.baseline,
+        "difference_table": _difference_table(result) if has_outcomes and result.baseline is not None else None,
+        "figures": _figure_list(result, figures),
+        "precision": _precision(result) if has_outcomes else None,
+        "failed": _failed_runs(result),
+        "missing": [" ".join(job) for job in result.missing],
+        "jobs_recorded": bool(meta.get("jobs")),
+        "caveats": _caveat_facts(result),
+        "reproduce": _reproduce(result, env),
+        "rate_unit": RATE_UNIT,
+        "school_year_days": SCHOOL_YEAR_DAYS,
+        "target": f"{TARGET_RELATIVE_HALF_WIDTH:.0%}",
+    }
+
+
 def render_report(result: SweepResult, figures: dict[str, Path], env: dict[str, str] | None = None) -> str:
     """Render the report's markdown text."""
-    meta = result.meta or {}
     # The environment the runs used, recorded when the sweep started; else the current one.
-    env = env if env is not None else (meta.get("environment") or environment_summary())
-    experiment = meta.get("experiment") or {}
-    name = experiment.get("name") or Path(result.sweep_dir).name
-    parts = [f"# Sweep report: {name}"]
-    question = experiment.get("question")
-    if question:
-        parts += ["", f"> **Question.** {' '.join(str(question).split())}"]
-    parts += ["", _what_ran(result, env)]
-    if result.runs.empty or result.summary.empty:
-        parts += ["", "## Outcomes", "", "No run finished, so there are no outcomes to report."]
-    else:
-        parts += [
-            "",
-            _outcome_tables(result),
-            "",
-            _difference_table(result),
-            "",
-            _figures_section(result, figures),
-        ]
-        parts += ["", _precision_section(result)]
-    parts += ["", _failed_missing(result), "", _caveats(result), "", _reproduce(result, env), ""]
-    return "\n".join(parts)
+    env = env if env is not None else ((result.meta or {}).get("environment") or environment_summary())
+    return render("sim.analysis", "report.md.j2", report_context(result, figures, env))
 
 
 def write_report(result: SweepResult, figures: dict[str, Path]) -> Path:

@@ -9,8 +9,20 @@ from scipy import stats
 CONFIDENCE = 0.95
 
 
-def mean_ci(values: np.ndarray) -> tuple[int, float, float, float, float]:
-    """n, mean, standard deviation, and the t-based 95% CI of the mean (NaN bounds when n < 2)."""
+def mean_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[int, float, float, float, float]:
+    """The mean of the finite values with its t-based confidence interval.
+
+    The interval is ``mean ± t(1 - alpha/2, n - 1) * sd / sqrt(n)`` (``scipy.stats.t`` and ``scipy.stats.sem``).
+    NaN and infinite values are dropped first.
+
+    Args:
+        values: the values (e.g. one metric over seeds).
+        confidence: the interval's coverage, 0.95 for a 95% interval.
+
+    Returns:
+        n, mean, standard deviation (ddof=1), lower and upper bound. The mean is NaN when n = 0; the standard
+        deviation and the bounds are NaN when n < 2. With no variation the interval is the mean itself.
+    """
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
     n = len(x)
@@ -20,7 +32,7 @@ def mean_ci(values: np.ndarray) -> tuple[int, float, float, float, float]:
     if n < 2:
         return n, mean, np.nan, np.nan, np.nan
     sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * sd / np.sqrt(n))
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * stats.sem(x))
     return n, mean, sd, mean - half, mean + half
 
 
@@ -63,3 +75,10 @@ def summarise(runs: pd.DataFrame, factors: list[str], metrics: list[str], baseli
                 row |= {"diff_n": 0, "diff_mean": np.nan, "diff_ci_low": np.nan, "diff_ci_high": np.nan}
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def seeds_needed(half_width: float, target: float, n: int) -> int | None:
+    """Seeds needed to bring a 95% CI half-width down to ``target`` (CI shrinks as 1/sqrt(n))."""
+    if not np.isfinite(half_width) or half_width <= 0 or target <= 0 or n < 2:
+        return None
+    return int(np.ceil(n * (half_width / target) ** 2))

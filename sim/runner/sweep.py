@@ -11,8 +11,8 @@ This works with any Hydra launcher (basic, joblib, Ray, submitit): it relies onl
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-import os
 import sys
 import threading
 import time
@@ -21,6 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hydra.core.config_loader import ConfigLoader
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
@@ -103,22 +107,45 @@ def _plain(node: Any) -> Any:
     return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
 
 
+def expand_sweep(arguments: list[str], config_loader: ConfigLoader | None = None) -> list[list[str]]:
+    """Every job of a basic-sweeper sweep over ``arguments``, in the order Hydra's basic sweeper launches them.
+
+    Each override contributes its values (``a=1,2``, ``range(0,3)``, ``choice(x,y)``; one value for a plain
+    override) and the jobs are their Cartesian product, the first override varying slowest. A key given twice
+    keeps its first position and takes its last values, as in the basic sweeper.
+
+    Args:
+        arguments: overrides in Hydra's command-line syntax, the sweeper's ``params`` first.
+        config_loader: Hydra's config loader, which lists a config group's options for ``glob(...)`` sweeps.
+
+    Returns:
+        One list of ``key=value`` overrides per job.
+
+    Raises:
+        HydraException: for a sweep the basic sweeper cannot run (an ``interval``).
+    """
+    values_by_key: dict[str, list[str]] = {}
+    for override in OverridesParser.create(config_loader=config_loader).parse_overrides(arguments):
+        key = override.get_key_element()
+        if not override.is_sweep_override():
+            values = [override.get_value_element_as_str()]
+        elif override.is_discrete_sweep():
+            values = list(override.sweep_string_iterator())
+        else:
+            raise HydraException(f"the basic sweeper does not support the sweep {override.input_line!r}")
+        values_by_key[key] = [f"{key}={value}" for value in values]
+    return [list(job) for job in itertools.product(*values_by_key.values())]
+
+
 def planned_jobs(config: DictConfig) -> list[list[str]] | None:
     """The override list of every job the basic sweeper will launch (None for other sweepers)."""
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
     sweeper = config.hydra.sweeper
     if not str(sweeper.get("_target_", "")).endswith("BasicSweeper"):
         return None
     params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
-    arguments = params + list(config.hydra.overrides.task)
     # the config loader lists a group's options, for glob(...) sweeps such as scenario=glob(*)
     loader = GlobalHydra.instance().config_loader() if GlobalHydra.instance().is_initialized() else None
-    overrides = OverridesParser.create(config_loader=loader).parse_overrides(arguments)
-    batches = BasicSweeper.split_arguments(overrides, None)
-    return [list(job) for batch in batches for job in batch]
+    return expand_sweep(params + list(config.hydra.overrides.task), loader)
 
 
 class SweepCallback(Callback):
