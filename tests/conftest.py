@@ -7,7 +7,7 @@ import logging
 import pytest
 from simhelpers import SCENARIOS, small_config
 
-from sim.model import BoroughModel
+from sim.core.model import BoroughModel
 
 
 @pytest.fixture(autouse=True, scope="session")

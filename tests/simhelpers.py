@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sim.compose import compose_config
-from sim.model import BoroughModel
+from sim.core.compose import compose_config
+from sim.core.model import BoroughModel
 
 SCENARIOS = ("no_police", "embedded_officer", "hackney_pilot", "supportive_policing")
 

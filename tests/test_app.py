@@ -8,7 +8,7 @@ pytest.importorskip("solara")
 
 
 def test_solara_page_builds_and_model_steps():
-    import sim.app as app
+    import sim.viz.app as app
 
     assert app.page is not None
     model = app.model

@@ -10,7 +10,7 @@ import pytest
 from clihelpers import run_cli_parallel
 from simhelpers import SCENARIOS
 
-from sim.outcomes import GROUPS, Count
+from sim.core.outcomes import GROUPS, Count
 
 DAYS = 20
 

@@ -11,9 +11,9 @@ import pytest
 from hydra.errors import HydraException, MissingConfigException
 from simhelpers import SCENARIOS
 
-from sim.compose import CONF_DIR, compose_config
-from sim.config import ConfigError, SimConfig, import_object, validate_config
-from sim.policing.base import PolicingModel
+from sim.core.compose import CONF_DIR, compose_config
+from sim.core.config import ConfigError, SimConfig, import_object, validate_config
+from sim.mechanisms.base import PolicingModel
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_FILES = sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
@@ -142,7 +142,7 @@ def test_points_menu_item_with_bad_cost_is_refused():
 @pytest.mark.parametrize(
     ("path", "hint"),
     [
-        ("sim.agents.NoSuchTeacher", "NoSuchTeacher"),
+        ("sim.core.agents.NoSuchTeacher", "NoSuchTeacher"),
         ("no_such_module.Teacher", "no_such_module"),
         ("Teacher", "import path"),
     ],
@@ -154,7 +154,7 @@ def test_agent_class_that_cannot_be_imported_is_refused(path, hint):
 
 
 def test_policing_model_that_is_not_a_policing_model_is_refused():
-    message = _error(["scenario.policing_model=sim.agents.Teacher"])
+    message = _error(["scenario.policing_model=sim.core.agents.Teacher"])
     assert "scenario" in message
     assert "PolicingModel" in message
 

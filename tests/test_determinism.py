@@ -8,7 +8,7 @@ import pytest
 from clihelpers import run_cli_parallel
 from simhelpers import small_config
 
-from sim.model import BoroughModel
+from sim.core.model import BoroughModel
 
 OVERRIDES = ["scenario=hackney_pilot", "borough=small", "days=25", "seed=123"]
 

@@ -8,8 +8,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from sim.compose import CONF_DIR, to_sim_config
-from sim.sweep import planned_jobs
+from sim.core.compose import CONF_DIR, to_sim_config
+from sim.runner.sweep import planned_jobs
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR.parent / "experiments").glob("*.yaml"))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.agents import Officer
+from sim.core.agents import Officer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from simhelpers import small_config
 
-from sim.agents import Officer
-from sim.incidents import Location
-from sim.model import BoroughModel
-from sim.population import cumulative_weights, sample_within_schools
+from sim.core.agents import Officer
+from sim.core.incidents import Location
+from sim.core.model import BoroughModel
+from sim.core.population import cumulative_weights, sample_within_schools
 
 
 def test_incident_draws_are_the_keyed_uniforms():
@@ -80,10 +80,10 @@ def test_overridden_stop_weights_are_asked_every_day():
 
 
 def test_type_pick_for_a_handful_of_incidents_equals_the_vectorised_one(monkeypatch):
-    import sim.incidents
+    import sim.core.incidents
 
     def incidents_of(few: int):
-        monkeypatch.setattr(sim.incidents, "_FEW", few)
+        monkeypatch.setattr(sim.core.incidents, "_FEW", few)
         model = BoroughModel(small_config("no_police", 5, 6))
         pop = model.population
         out = []
@@ -119,7 +119,7 @@ def test_ledger_counts_and_hours_are_written_through_to_the_arrays():
     import copy
     import pickle
 
-    from sim.outcomes import Count, Hours, Ledger
+    from sim.core.outcomes import Count, Hours, Ledger
 
     ledger = Ledger(days=3, n_schools=4, n_students=10)
     ledger.add(2, 3, Count.EXCLUSIONS, 1, 5)
@@ -213,7 +213,7 @@ def test_patrol_distance_from_true_risk_equals_the_day_by_day_sums():
     # longer runs keep each day's. Either way the distances are those of the day-by-day route rates.
     import pytest
 
-    from sim.policing.corridors import total_variation
+    from sim.mechanisms.corridors import total_variation
 
     for days in (45, 200):
         model = BoroughModel(small_config("hackney_pilot", days, 5))

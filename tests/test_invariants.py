@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from simhelpers import SCENARIOS, small_config
 
-from sim.config import validate_config
-from sim.incidents import SCHOOL_YEAR_DAYS
-from sim.model import BoroughModel
-from sim.outcomes import CONTACT_COUNT, ContactType, Count, Hours
+from sim.core.config import validate_config
+from sim.core.incidents import SCHOOL_YEAR_DAYS
+from sim.core.model import BoroughModel
+from sim.core.outcomes import CONTACT_COUNT, ContactType, Count, Hours
 
 PROBS = st.sampled_from([0.0, 0.1, 0.3, 0.6, 0.9, 1.0])
 _BASE: dict[str, dict] = {}

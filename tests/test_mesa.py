@@ -9,7 +9,7 @@ import mesa
 import pytest
 from simhelpers import small_config
 
-from sim.model import BoroughModel
+from sim.core.model import BoroughModel
 
 REPORTERS = [
     "day",

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-import sim.policing
-from sim.parameters import collect, validation_targets
+import sim.mechanisms
+from sim.evidence.parameters import collect, validation_targets
 
 ROOT = Path(__file__).resolve().parent.parent
 ODD = (ROOT / "docs" / "ODD.md").read_text()
@@ -54,9 +54,9 @@ def test_every_setting_named_in_the_odd_exists(defaults):
 
 def _classes() -> dict[str, type]:
     out = {}
-    core = ["sim.model", "sim.agents", "sim.population", "sim.incidents", "sim.borough", "sim.streams"]
-    core += ["sim.outcomes", "sim.config", "sim.parameters"]
-    core += [info.name for info in pkgutil.iter_modules(sim.policing.__path__, "sim.policing.")]
+    core = ["sim.core.model", "sim.core.agents", "sim.core.population", "sim.core.incidents", "sim.core.borough", "sim.core.streams"]
+    core += ["sim.core.outcomes", "sim.core.config", "sim.parameters"]
+    core += [info.name for info in pkgutil.iter_modules(sim.mechanisms.__path__, "sim.mechanisms.")]
     for name in core:
         module = importlib.import_module(name)
         for name, obj in inspect.getmembers(module, inspect.isclass):

@@ -14,7 +14,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
-from sim.parameters import (
+from sim.evidence.parameters import (
     CONF_DIR,
     DOC_PATH,
     EVIDENCE,

@@ -1,4 +1,4 @@
-"""Unit tests of the agents' rules on a small borough (sim.agents, sim.policing)."""
+"""Unit tests of the agents' rules on a small borough (sim.core.agents, sim.mechanisms)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from simhelpers import small_config
 
-from sim.agents import Response
-from sim.incidents import Incident, Location
-from sim.model import BoroughModel
-from sim.outcomes import CONTACT_COUNT, ContactType, Count, Hours
-from sim.policing.no_police import NoPolice
+from sim.core.agents import Response
+from sim.core.incidents import Incident, Location
+from sim.core.model import BoroughModel
+from sim.core.outcomes import CONTACT_COUNT, ContactType, Count, Hours
+from sim.mechanisms.no_police import NoPolice
 
 
 def make(scenario: str, *overrides: str, days: int = 10, seed: int = 0) -> BoroughModel:

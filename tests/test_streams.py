@@ -1,4 +1,4 @@
-"""Keyed random draws and named streams (sim.streams)."""
+"""Keyed random draws and named streams (sim.core.streams)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.streams import RandomStreams, purpose_id
+from sim.core.streams import RandomStreams, purpose_id
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2**40 + 7])
@@ -119,7 +119,7 @@ def test_generators_are_numpys_default_rng_of_the_key_also_when_prepared_ahead(s
 
 
 def test_seed_states_equal_numpys_seed_sequence():
-    from sim.streams import seed_states
+    from sim.core.streams import seed_states
 
     rng = np.random.default_rng(0)
     for words in (1, 3, 4, 6):

@@ -95,7 +95,7 @@ def test_a_changed_configuration_is_not_taken_for_done(finished_sweep: Path, tmp
 
 
 FLAKY = """
-from sim.agents import Officer
+from sim.core.agents import Officer
 
 
 class FlakyOfficer(Officer):

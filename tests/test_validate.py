@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.validate import TARGETS_FILE, check, evaluate, load_targets, main, per_seed_statistic
+from sim.evidence.validate import TARGETS_FILE, check, evaluate, load_targets, main, per_seed_statistic
 
 
 def test_targets_file_names_pattern_source_and_tolerance_for_every_target():
