@@ -1,4 +1,11 @@
-"""From Hydra's composed configuration to a validated :class:`~sim.core.config.SimConfig`."""
+"""From Hydra's composed configuration to a validated :class:`~sim.core.config.SimConfig`.
+
+The default options of the groups ``borough`` (``hackney``), ``incidents``, ``students``, ``staff`` and ``police``
+(``default``), and the top-level ``run_defaults``, are not YAML files: they are the schema defaults of
+:mod:`sim.core.config`, given to Hydra through its ConfigStore by :func:`register_defaults`. Importing this module
+registers them, so any composition in a process that imports it (the CLI, :func:`compose_config`, the tests) finds
+them; a YAML variant (``conf/borough/small.yaml``) extends them through its ``defaults`` list.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,32 @@ from collections.abc import Sequence
 from typing import Any
 
 from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
-from sim.core.config import SimConfig, validate_config
+from sim.core.config import (
+    RUN_DEFAULTS_NAME,
+    SCHEMA_GROUPS,
+    SimConfig,
+    run_defaults,
+    section_defaults,
+    validate_config,
+)
 from sim.core.paths import CONF_DIR
 
+
+def register_defaults() -> None:
+    """Give Hydra the schema defaults as config-group options (once per process; later calls do nothing)."""
+    if RUN_DEFAULTS_NAME + ".yaml" in ConfigStore.instance().list(""):
+        return
+    store = ConfigStore.instance()
+    store.store(name=RUN_DEFAULTS_NAME, node=run_defaults())
+    for group, (option, schema) in SCHEMA_GROUPS.items():
+        store.store(group=group, name=option, node=section_defaults(schema))
+
+
+register_defaults()
 
 
 def to_sim_config(cfg: DictConfig | dict[str, Any]) -> SimConfig:
@@ -25,6 +52,7 @@ def to_sim_config(cfg: DictConfig | dict[str, Any]) -> SimConfig:
 
 def compose_config(overrides: Sequence[str] = ()) -> SimConfig:
     """Compose ``conf/config.yaml`` with Hydra override strings, outside a Hydra app, and validate it."""
+    register_defaults()
     if GlobalHydra.instance().is_initialized():
         return to_sim_config(compose(config_name="config", overrides=list(overrides)))
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
