@@ -32,9 +32,8 @@ import yaml
 
 from sim.core.config import SCHEMA_GROUPS, SimConfig, import_object
 from sim.core.parameters import Parameter, parameters
-from sim.core.paths import ROOT
+from sim.core.paths import CONF_DIR, ROOT
 
-CONF_DIR = ROOT / "conf"
 DOC_PATH = ROOT / "docs" / "parameters.md"
 TARGETS_PATH = ROOT / "validation" / "targets.yaml"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
