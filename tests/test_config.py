@@ -12,13 +12,14 @@ from hydra.errors import HydraException, MissingConfigException
 from simhelpers import SCENARIOS
 
 from sim.core.compose import CONF_DIR, compose_config
-from sim.core.config import ConfigError, SimConfig
+from sim.core.config import SCHEMA_GROUPS, ConfigError, SimConfig
 from sim.core.configure import mechanisms, validate_config
 from sim.core.mechanism import Mechanism
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_FILES = sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
-BOROUGH_FILES = sorted(p.stem for p in (CONF_DIR / "borough").glob("*.yaml"))
+# The borough options: the schema defaults (hackney) and the variant files.
+BOROUGH_FILES = sorted({p.stem for p in (CONF_DIR / "borough").glob("*.yaml")} | {SCHEMA_GROUPS["borough"][0]})
 
 
 def test_the_four_design_scenarios_ship_as_yaml():
@@ -67,12 +68,16 @@ def _error(overrides: list[str]) -> str:
 @pytest.mark.parametrize(
     ("override", "setting", "allowed"),
     [
-        ("staff.escalate_when_no_capacity=1.5", "staff.escalate_when_no_capacity", "less than or equal to 1"),
-        ("police.schools_protocol_use=-0.1", "police.schools_protocol_use", "greater than or equal to 0"),
-        ("borough.youth_work_caseload=-1", "borough.youth_work_caseload", "greater than or equal to 0"),
+        (
+            "staff.escalate_when_no_capacity=1.5",
+            "staff.escalate_when_no_capacity",
+            "outside the plausible range [0, 1]",
+        ),
+        ("police.schools_protocol_use=-0.1", "police.schools_protocol_use", "outside the plausible range [0, 1]"),
+        ("borough.youth_work_caseload=-1", "borough.youth_work_caseload", "outside the plausible range [0, 40]"),
         ("days=abc", "days", "integer"),
-        ("days=0", "days", "greater than or equal to 1"),
-        ("seed=-3", "seed", "greater than or equal to 0"),
+        ("days=0", "days", "outside the plausible range [1, 3650]"),
+        ("seed=-3", "seed", "outside the plausible range [0, "),
         ("output.daily=maybe", "output.daily", "boolean"),
         ("incidents.staff_notice_by_severity=[0.1,0.2]", "incidents.staff_notice_by_severity", "5"),
         ("incidents.types.weapon_possession.severity=7", "incidents.types.weapon_possession.severity", "5"),

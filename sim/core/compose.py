@@ -1,9 +1,13 @@
 """From Hydra's composed configuration to a validated :class:`~sim.core.config.SimConfig`.
 
-The scenario files (``conf/scenario/``) list their mechanisms as Hydra defaults (``/mechanism@mechanisms.<name>``);
-each mechanism's default parameters come from its ``Params`` class, stored in Hydra's config store as the
-``mechanism`` group when this module is imported, so that ``scenario.mechanisms.<name>.<parameter>=...`` overrides
-a value that exists.
+The default options of the groups ``borough`` (``hackney``), ``incidents``, ``students``, ``staff`` and ``police``
+(``default``), and the top-level ``run_defaults``, are not YAML files: they are the schema defaults of
+:mod:`sim.core.config`, given to Hydra through its ConfigStore by :func:`register_defaults`. So are the built-in
+mechanisms' parameters (group ``mechanism``, from each one's ``Params``): the scenario files (``conf/scenario/``)
+list their mechanisms as Hydra defaults (``/mechanism@mechanisms.<name>``), so that
+``scenario.mechanisms.<name>.<parameter>=...`` overrides a value that exists. Importing this module registers
+them, so any composition in a process that imports it (the CLI, :func:`compose_config`, the tests) finds them; a
+YAML variant (``conf/borough/small.yaml``) extends them through its ``defaults`` list.
 """
 
 from __future__ import annotations
@@ -14,23 +18,26 @@ from typing import Any
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
-from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
-from sim.core.config import SimConfig
-from sim.core.configure import validate_config
-from sim.core.mechanism import BUILT_IN_MECHANISMS
+from sim.core.config import RUN_DEFAULTS_NAME, SCHEMA_GROUPS, SimConfig, run_defaults, section_defaults
+from sim.core.configure import load_built_in_mechanisms, validate_config
 from sim.core.paths import CONF_DIR
 
 
-def register_mechanism_defaults() -> None:
-    """Store each built-in mechanism's default parameters as the Hydra config ``mechanism/<name>``."""
+def register_defaults() -> None:
+    """Give Hydra the schema and mechanism defaults as config-group options (once per process)."""
     store = ConfigStore.instance()
-    for name, path in BUILT_IN_MECHANISMS.items():
-        store.store(group="mechanism", name=name, node=get_class(path).Params().model_dump(mode="json"))
+    if RUN_DEFAULTS_NAME + ".yaml" in store.list(""):
+        return
+    store.store(name=RUN_DEFAULTS_NAME, node=run_defaults())
+    for group, (option, schema) in SCHEMA_GROUPS.items():
+        store.store(group=group, name=option, node=section_defaults(schema))
+    for name, cls in load_built_in_mechanisms().items():
+        store.store(group="mechanism", name=name, node=cls.Params().model_dump(mode="json"))
 
 
-register_mechanism_defaults()
+register_defaults()
 
 
 def to_sim_config(cfg: DictConfig | dict[str, Any]) -> SimConfig:
@@ -44,6 +51,7 @@ def to_sim_config(cfg: DictConfig | dict[str, Any]) -> SimConfig:
 
 def compose_config(overrides: Sequence[str] = ()) -> SimConfig:
     """Compose ``conf/config.yaml`` with Hydra override strings, outside a Hydra app, and validate it."""
+    register_defaults()
     if GlobalHydra.instance().is_initialized():
         return to_sim_config(compose(config_name="config", overrides=list(overrides)))
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):

@@ -1,9 +1,12 @@
 """The validated configuration of one simulation run.
 
-Hydra composes the YAML files in ``conf/``; :func:`validate_config` checks the result against the schemas here
-before any work starts, so that a wrong type, an out-of-range value or an unknown key is reported by the name of
-the setting and what it allows. Values live in the YAML files (each with its source); the schemas say what is
-allowed and what each setting means.
+Every parameter is declared here once, with :func:`~sim.core.parameters.param`: its default, unit, meaning,
+source (a citation, or "assumption") and plausible range. Hydra composes ``conf/config.yaml``, whose default groups
+(``borough: hackney``, ``students: default``, ...) are these schema defaults (registered by
+:func:`sim.core.compose.register_defaults`); a variant file in ``conf/`` (``borough/small.yaml``) sets some values
+and names the source of each in ``sources``. :func:`sim.core.configure.validate_config` checks the result against the schemas before
+any work starts, so that a wrong type, a value outside its plausible range or an unknown key is reported by the
+name of the setting and what it allows.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sim.core.parameters import NOT_A_PARAMETER, RANGE_ERROR, is_parameter, label, param
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -31,36 +36,164 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
 
-class BoroughConfig(Settings):
-    """The borough: schools, wards, routes and local support services."""
+class SectionSettings(Settings):
+    """A configuration group (borough, incidents, students, staff, police) whose defaults are in this schema.
 
-    name: str = Field(description="Borough label used in outputs")
-    primary_schools: Count = Field(description="Number of primary schools")
-    secondary_schools: Count = Field(description="Number of secondary schools")
-    primary_pupils_mean: Positive = Field(description="Mean pupils per primary school")
-    secondary_pupils_mean: Positive = Field(description="Mean pupils per secondary school")
-    school_size_cv: NonNegative = Field(description="Coefficient of variation of school size")
-    class_size_primary: Positive = Field(description="Pupils per class (one teacher each), primary")
-    class_size_secondary: Positive = Field(description="Pupils per class (one teacher each), secondary")
-    wards: Annotated[int, Field(ge=1)] = Field(description="Number of neighbourhoods (wards)")
-    over_policed_ward_share: Probability = Field(description="Share of wards with a high policing intensity")
-    over_policed_student_share_in_over_policed_wards: Probability = Field(
-        description="Share of students from over-policed communities among those living in over-policed wards"
+    A variant file (``conf/borough/small.yaml``) sets some values and names the source of each in ``sources``.
+    """
+
+    sources: dict[str, str] = Field(
+        default_factory=dict,
+        description="Sources of the values a variant file sets: setting name (dotted below this section) -> source",
+        json_schema_extra=dict(NOT_A_PARAMETER),
     )
-    over_policed_student_share_elsewhere: Probability = Field(
-        description="Share of students from over-policed communities among those living in other wards"
+
+    @model_validator(mode="after")
+    def _sources_name_settings(self) -> SectionSettings:
+        fields = type(self).model_fields
+        for name, source in self.sources.items():
+            head = name.split(".")[0]
+            if head not in fields or not is_parameter(fields[head]):
+                settings = sorted(n for n, info in fields.items() if is_parameter(info))
+                raise ValueError(f"sources names {name!r}, which is not a setting here; settings: {settings}")
+            if not source.strip():
+                raise ValueError(f"sources gives {name!r} an empty source")
+        return self
+
+
+class BoroughConfig(SectionSettings):
+    """The borough: schools, wards, routes and local support services (defaults: Hackney)."""
+
+    name: str = label("hackney", meaning="Borough label used in outputs")
+    primary_schools: Count = param(
+        58,
+        unit="schools",
+        range=(0, 2500),
+        source="Hackney JSNA (range: up to London scale, ~1,800-2,000 state primaries)",
+        meaning="Number of primary schools",
     )
-    catchment_wards: Annotated[int, Field(ge=1)] = Field(description="Wards a school draws its pupils from")
-    route_risk_sigma: NonNegative = Field(description="Log-normal spread of the true street-incident risk of routes")
-    youth_workers_per_1000_pupils: NonNegative = Field(description="Youth workers (non-statutory) per 1,000 pupils")
-    youth_work_caseload: Count = Field(description="Cases one youth worker holds at once")
-    youth_work_case_days: Annotated[int, Field(ge=1)] = Field(description="School days a youth-work case lasts")
-    mental_health_slots_per_1000_pupils: NonNegative = Field(
-        description="Mental-health support places open at once per 1,000 pupils"
+    secondary_schools: Count = param(
+        15,
+        unit="schools",
+        range=(0, 600),
+        source="Hackney JSNA (range: up to London scale, ~500 state secondaries)",
+        meaning="Number of secondary schools",
     )
-    mental_health_case_days: Annotated[int, Field(ge=1)] = Field(description="School days a mental-health case lasts")
-    support_funding_multiplier: NonNegative = Field(
-        description="Multiplier on youth-work and mental-health capacity (1 = today's provision)"
+    primary_pupils_mean: Positive = param(
+        350.0,
+        unit="pupils per school",
+        range=(50, 1000),
+        source="assumption: with 900 per secondary gives ~33k pupils, DESIGN §2 (30-35k)",
+        meaning="Mean pupils per primary school",
+    )
+    secondary_pupils_mean: Positive = param(
+        900.0,
+        unit="pupils per school",
+        range=(200, 2000),
+        source="assumption: see primary_pupils_mean",
+        meaning="Mean pupils per secondary school",
+    )
+    school_size_cv: NonNegative = param(
+        0.3,
+        unit="coefficient of variation",
+        range=(0, 1),
+        source="assumption",
+        meaning="Coefficient of variation of school size",
+    )
+    class_size_primary: Positive = param(
+        26.6,
+        unit="pupils per class",
+        range=(10, 35),
+        source="DfE school census 2023/24 (infant classes)",
+        meaning="Pupils per class (one teacher each), primary",
+    )
+    class_size_secondary: Positive = param(
+        22.4,
+        unit="pupils per class",
+        range=(10, 35),
+        source="DfE school census 2023/24 (secondary classes)",
+        meaning="Pupils per class (one teacher each), secondary",
+    )
+    wards: Annotated[int, Field(ge=1)] = param(
+        21,
+        unit="wards",
+        range=(1, 1000),
+        source="Hackney has 21 wards (2014 boundaries); range: up to London's ~680",
+        meaning="Number of neighbourhoods (wards)",
+    )
+    over_policed_ward_share: Probability = param(
+        0.33,
+        unit="share of wards (0-1)",
+        range=(0, 1),
+        source="assumption",
+        meaning="Share of wards with a high policing intensity",
+    )
+    over_policed_student_share_in_over_policed_wards: Probability = param(
+        0.5,
+        unit="share of students (0-1)",
+        range=(0, 1),
+        source="assumption",
+        meaning="Share of students from over-policed communities among those living in over-policed wards",
+    )
+    over_policed_student_share_elsewhere: Probability = param(
+        0.1,
+        unit="share of students (0-1)",
+        range=(0, 1),
+        source="assumption",
+        meaning="Share of students from over-policed communities among those living in other wards",
+    )
+    catchment_wards: Annotated[int, Field(ge=1)] = param(
+        3,
+        unit="wards",
+        range=(1, 20),
+        source="assumption: a school draws from its own ward and two neighbours",
+        meaning="Wards a school draws its pupils from",
+    )
+    route_risk_sigma: NonNegative = param(
+        0.8,
+        unit="SD of log risk",
+        range=(0, 2),
+        source="assumption: street risk is concentrated on a few routes",
+        meaning="Log-normal spread of the true street-incident risk of routes",
+    )
+    youth_workers_per_1000_pupils: NonNegative = param(
+        0.5,
+        unit="youth workers per 1,000 pupils",
+        range=(0, 10),
+        source="assumption: under-funded youth services (Liberty 2025)",
+        meaning="Youth workers (non-statutory) per 1,000 pupils",
+    )
+    youth_work_caseload: Count = param(
+        12,
+        unit="cases per youth worker",
+        range=(0, 40),
+        source="assumption",
+        meaning="Cases one youth worker holds at once",
+    )
+    youth_work_case_days: Annotated[int, Field(ge=1)] = param(
+        60,
+        unit="school days",
+        range=(1, 190),
+        source="assumption: about a term (range: up to a school year)",
+        meaning="School days a youth-work case lasts",
+    )
+    mental_health_slots_per_1000_pupils: NonNegative = param(
+        4.0,
+        unit="places per 1,000 pupils",
+        range=(0, 50),
+        source="assumption: under-funded mental-health provision (Liberty 2025)",
+        meaning="Mental-health support places open at once per 1,000 pupils",
+    )
+    mental_health_case_days: Annotated[int, Field(ge=1)] = param(
+        40, unit="school days", range=(1, 190), source="assumption", meaning="School days a mental-health case lasts"
+    )
+    support_funding_multiplier: NonNegative = param(
+        1.0,
+        unit="multiplier",
+        range=(0, 10),
+        source="assumption: today's provision (the capacities above); sweep it to see police work that exists because "
+        "support is short (experiments sweep 0.5-4)",
+        meaning="Multiplier on youth-work and mental-health capacity (1 = today's provision)",
     )
 
     @model_validator(mode="after")
@@ -73,22 +206,60 @@ class BoroughConfig(Settings):
 
 
 class IncidentTypeConfig(Settings):
-    """One type of incident in the catalogue, with its ground-truth probability of needing criminal justice."""
+    """One type of incident in the catalogue, with its ground-truth probability of needing criminal justice.
 
-    kind: Literal["offending", "wellbeing"] = Field(description="Offending behaviour or a wellbeing crisis")
-    severity: Severity = Field(description="Severity, 1 (low-level) to 5 (most serious)")
-    cj_appropriate_probability: Probability = Field(
-        description="Probability that a criminal-justice response is appropriate for an incident of this type"
+    The ranges are absolute, the same for every type: rates up to one incident of a type per pupil per school year
+    in school (the catalogue's highest is 300 per 1,000), a tenth of that on the school run.
+    """
+
+    source: str = Field(
+        min_length=1,
+        description="Where this type's figures come from (a citation, or 'assumption...'): the source of each setting",
+        json_schema_extra=dict(NOT_A_PARAMETER),
     )
-    recordable: bool = Field(description="A notifiable crime that police must record once told (NCRS)")
-    indictable: bool = Field(description="Indictable: the Schools Protocol does not let the school handle it alone")
-    serious: bool = Field(description="Serious: counts on the safety side; staff always call police (emergency)")
-    rate_primary: NonNegative = Field(description="In-school incidents per 1,000 primary pupils per school year")
-    rate_secondary: NonNegative = Field(description="In-school incidents per 1,000 secondary pupils per school year")
-    street_rate_primary: NonNegative = Field(description="School-run incidents per 1,000 primary pupils per year")
-    street_rate_secondary: NonNegative = Field(description="School-run incidents per 1,000 secondary pupils per year")
-    found_by_stop_weight: NonNegative = Field(
-        default=0.0, description="Relative chance that a stop-search finds this (possession offences)"
+    kind: Literal["offending", "wellbeing"] = param(
+        unit="offending / wellbeing", meaning="Offending behaviour or a wellbeing crisis"
+    )
+    severity: Severity = param(
+        unit="severity level 1-5", range=(1, 5), meaning="Severity, 1 (low-level) to 5 (most serious)"
+    )
+    cj_appropriate_probability: Probability = param(
+        unit="probability",
+        range=(0, 1),
+        meaning="Probability that a criminal-justice response is appropriate for an incident of this type",
+    )
+    recordable: bool = param(unit="true/false", meaning="A notifiable crime that police must record once told (NCRS)")
+    indictable: bool = param(
+        unit="true/false", meaning="Indictable: the Schools Protocol does not let the school handle it alone"
+    )
+    serious: bool = param(
+        unit="true/false", meaning="Serious: counts on the safety side; staff always call police (emergency)"
+    )
+    rate_primary: NonNegative = param(
+        unit="per 1,000 pupils per school year",
+        range=(0, 1000),
+        meaning="In-school incidents per 1,000 primary pupils per school year",
+    )
+    rate_secondary: NonNegative = param(
+        unit="per 1,000 pupils per school year",
+        range=(0, 1000),
+        meaning="In-school incidents per 1,000 secondary pupils per school year",
+    )
+    street_rate_primary: NonNegative = param(
+        unit="per 1,000 pupils per school year",
+        range=(0, 100),
+        meaning="School-run incidents per 1,000 primary pupils per year",
+    )
+    street_rate_secondary: NonNegative = param(
+        unit="per 1,000 pupils per school year",
+        range=(0, 100),
+        meaning="School-run incidents per 1,000 secondary pupils per year",
+    )
+    found_by_stop_weight: NonNegative = param(
+        0.0,
+        unit="relative weight",
+        range=(0, 1),
+        meaning="Relative chance that a stop-search finds this (possession offences; the catalogue's sum to 1)",
     )
 
     @model_validator(mode="after")
@@ -98,13 +269,68 @@ class IncidentTypeConfig(Settings):
         return self
 
 
-class IncidentsConfig(Settings):
+_ASSUMED = "assumption: no published figure gives base rates by type; every rate is there to be swept"
+_CATALOGUE_COLUMNS = (
+    "kind",
+    "severity",
+    "cj_appropriate_probability",
+    "recordable",
+    "indictable",
+    "serious",
+    "rate_primary",
+    "rate_secondary",
+    "street_rate_primary",
+    "street_rate_secondary",
+    "found_by_stop_weight",
+    "source",
+)
+# The default incident catalogue, one type a row, in the order of the random draws. Rates are incidents per 1,000
+# pupils per school year, in school and on the school run (street_*); stop = found_by_stop_weight.
+# fmt: off
+_CATALOGUE: dict[str, tuple[Any, ...]] = {
+    #                                 kind        sev  cj    record indict serious  in school    school run  stop
+    #                                                                                prim   sec  prim  sec
+    "low_level_disruption":          ("offending", 1, 0.0,  False, False, False,  120,   300, 0,    0,   0.0, _ASSUMED),
+    "verbal_conflict":               ("offending", 1, 0.0,  True,  False, False,  60,    120, 2,    10,  0.0,
+                                      f"{_ASSUMED} (public-order offence if recorded)"),
+    "fight_no_injury":               ("offending", 2, 0.02, True,  False, False,  25,    60,  2,    12,  0.0, _ASSUMED),
+    "theft_or_damage":               ("offending", 2, 0.1,  True,  False, False,  8,     30,  1,    8,   0.0, _ASSUMED),
+    "drugs_possession_small":        ("offending", 2, 0.05, True,  False, False,  0.1,   12,  0,    10,  0.7, _ASSUMED),
+    "youth_produced_sexual_imagery": ("offending", 3, 0.05, True,  False, False,  0.5,   10,  0,    0,   0.0,
+                                      f"{_ASSUMED}; outcome 21 practice (UKCIS guidance)"),
+    "assault_with_injury":           ("offending", 4, 0.4,  True,  True,  True,   2,     8,   0.3,  4,   0.0, _ASSUMED),
+    "drug_supply":                   ("offending", 4, 0.6,  True,  True,  True,   0,     2,   0,    3,   0.1, _ASSUMED),
+    "weapon_possession":             ("offending", 5, 0.5,  True,  True,  True,   0.2,   3,   0.1,  4,   0.2, _ASSUMED),
+    "serious_violence":              ("offending", 5, 0.85, True,  True,  True,   0.05,  1,   0,    1.5, 0.0, _ASSUMED),
+    "wellbeing_crisis":              ("wellbeing", 3, 0.0,  False, False, False,  12,    40,  0,    0,   0.0, _ASSUMED),
+}
+# fmt: on
+DEFAULT_INCIDENT_TYPES: dict[str, dict[str, Any]] = {
+    name: dict(zip(_CATALOGUE_COLUMNS, row, strict=True)) for name, row in _CATALOGUE.items()
+}
+
+
+class IncidentsConfig(SectionSettings):
     """The incident catalogue and how incidents come to light."""
 
-    types: dict[str, IncidentTypeConfig] = Field(description="Incident catalogue by name")
-    staff_notice_by_severity: BySeverity = Field(description="Probability staff notice an in-school incident")
-    public_report_by_severity: BySeverity = Field(
-        description="Probability a school-run incident is reported to police by the public"
+    types: dict[str, IncidentTypeConfig] = Field(
+        default=DEFAULT_INCIDENT_TYPES,
+        validate_default=True,
+        description="Incident catalogue by name (rates are incidents per 1,000 pupils per school year)",
+    )
+    staff_notice_by_severity: BySeverity = param(
+        [0.4, 0.6, 0.8, 0.9, 0.95],
+        unit="probability, by severity 1-5",
+        range=(0, 1),
+        source="assumption",
+        meaning="Probability staff notice an in-school incident",
+    )
+    public_report_by_severity: BySeverity = param(
+        [0.0, 0.05, 0.15, 0.4, 0.7],
+        unit="probability, by severity 1-5",
+        range=(0, 1),
+        source="assumption: school-run incidents reported to police by the public",
+        meaning="Probability a school-run incident is reported to police by the public",
     )
 
     @field_validator("types")
@@ -115,82 +341,250 @@ class IncidentsConfig(Settings):
         return v
 
 
-class StudentsConfig(Settings):
+class StudentsConfig(SectionSettings):
     """Students' latent state and how it responds to what happens to them."""
 
-    propensity_sigma: NonNegative = Field(description="Log-normal spread of baseline propensity (mean 1)")
-    need_sigma: NonNegative = Field(description="Log-normal spread of wellbeing need (mean 1)")
-    drift_rate: Probability = Field(description="Daily pull of propensity back to the student's baseline")
-    drift_noise: NonNegative = Field(description="Daily standard deviation of log-propensity noise")
-    over_policed_propensity_ratio: Positive = Field(
-        description="True propensity of over-policed-community students relative to others"
+    propensity_sigma: NonNegative = param(
+        0.8,
+        unit="SD of log propensity",
+        range=(0, 2),
+        source="assumption: a minority of students account for most incidents",
+        meaning="Log-normal spread of baseline propensity (mean 1)",
     )
-    max_propensity: Annotated[float, Field(gt=1.0)] = Field(
-        description="Ceiling on a student's propensity (multiple of the average), so labelling cannot run away"
+    need_sigma: NonNegative = param(
+        0.8,
+        unit="SD of log need",
+        range=(0, 2),
+        source="assumption",
+        meaning="Log-normal spread of wellbeing need (mean 1)",
     )
-    labelling_effect: NonNegative = Field(description="Proportional rise in baseline propensity per crime record")
-    labelling_engagement_loss: Probability = Field(description="Engagement lost per crime record")
-    exclusion_engagement_loss: Probability = Field(description="Engagement lost per exclusion")
-    disengagement_risk: NonNegative = Field(
-        description="Extra incident risk at zero engagement (risk x (1 + this x (1 - engagement)))"
+    drift_rate: Probability = param(
+        0.02,
+        unit="share of the gap closed per school day",
+        range=(0, 0.2),
+        source="assumption: pull back to baseline, half-life ~35 school days (range: half-life of 3 days or more)",
+        meaning="Daily pull of propensity back to the student's baseline",
     )
-    youth_work_effect: Probability = Field(description="Proportional fall in propensity after a full youth-work case")
-    mental_health_effect: Probability = Field(description="Proportional fall in need after a full mental-health case")
-    police_lesson_effect: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
-        description="Proportional change in propensity per police-delivered lesson"
+    drift_noise: NonNegative = param(
+        0.05,
+        unit="SD of log propensity per school day",
+        range=(0, 0.5),
+        source="assumption",
+        meaning="Daily standard deviation of log-propensity noise",
     )
-    secondary_years: Annotated[int, Field(ge=1)] = Field(description="Year groups in a secondary school")
-    primary_years: Annotated[int, Field(ge=1)] = Field(description="Year groups in a primary school")
+    over_policed_propensity_ratio: Positive = param(
+        1.0,
+        unit="ratio",
+        range=(0.5, 2),
+        source="assumption: equal underlying behaviour; over-policing is about policing, not behaviour",
+        meaning="True propensity of over-policed-community students relative to others",
+    )
+    max_propensity: Annotated[float, Field(gt=1.0)] = param(
+        30.0,
+        unit="multiple of the average propensity",
+        range=(2, 100),
+        source="assumption: ~17 incidents a year at most for a secondary pupil; without a ceiling labelling compounds "
+        "without bound over several years",
+        meaning="Ceiling on a student's propensity (multiple of the average), so labelling cannot run away",
+    )
+    labelling_effect: NonNegative = param(
+        0.2,
+        unit="proportional rise per crime record",
+        range=(0, 3),
+        source="assumption: a crime record raises later risk by 20% (labelling; Liberty 2025); range up to a fourfold "
+        "rise, for stress tests",
+        meaning="Proportional rise in baseline propensity per crime record",
+    )
+    labelling_engagement_loss: Probability = param(
+        0.1,
+        unit="engagement (0-1) per crime record",
+        range=(0, 1),
+        source="assumption",
+        meaning="Engagement lost per crime record",
+    )
+    exclusion_engagement_loss: Probability = param(
+        0.05,
+        unit="engagement (0-1) per exclusion",
+        range=(0, 1),
+        source="assumption",
+        meaning="Engagement lost per exclusion",
+    )
+    disengagement_risk: NonNegative = param(
+        1.0,
+        unit="proportional extra risk at zero engagement",
+        range=(0, 5),
+        source="assumption: a fully disengaged student has twice the risk",
+        meaning="Extra incident risk at zero engagement (risk x (1 + this x (1 - engagement)))",
+    )
+    youth_work_effect: Probability = param(
+        0.14,
+        unit="proportional fall per full case",
+        range=(0, 0.5),
+        source="Youth Endowment Fund toolkit: mentoring/youth work -14% offending (range: up to -50%)",
+        meaning="Proportional fall in propensity after a full youth-work case",
+    )
+    mental_health_effect: Probability = param(
+        0.3,
+        unit="proportional fall per full case",
+        range=(0, 0.8),
+        source="assumption",
+        meaning="Proportional fall in need after a full mental-health case",
+    )
+    police_lesson_effect: Annotated[float, Field(ge=-1.0, le=1.0)] = param(
+        0.0,
+        unit="proportional change per lesson",
+        range=(-0.2, 0.2),
+        source="West & O'Neal 2004: police drug education d = 0.023 (95% CI -0.04, 0.08), i.e. about zero",
+        meaning="Proportional change in propensity per police-delivered lesson",
+    )
+    secondary_years: Annotated[int, Field(ge=1)] = param(
+        5,
+        unit="year groups",
+        range=(5, 7),
+        source="school year groups in England (DfE): Years 7-11, no sixth form (7 with one)",
+        meaning="Year groups in a secondary school",
+    )
+    primary_years: Annotated[int, Field(ge=1)] = param(
+        7,
+        unit="year groups",
+        range=(3, 7),
+        source="school year groups in England (DfE): Reception to Year 6 (3-4 in infant or junior schools)",
+        meaning="Year groups in a primary school",
+    )
 
 
-class StaffConfig(Settings):
+class StaffConfig(SectionSettings):
     """Teachers' decisions."""
 
-    referral_tolerance_mean: Annotated[float, Field(ge=0.0, le=6.0)] = Field(
-        description="Mean severity a teacher needs before calling police"
+    referral_tolerance_mean: Annotated[float, Field(ge=0.0, le=6.0)] = param(
+        3.6,
+        unit="severity level (1-5 scale)",
+        range=(0, 6),
+        source="assumption: severity a teacher needs before calling police (0: always call, 6: never)",
+        meaning="Mean severity a teacher needs before calling police",
     )
-    referral_tolerance_sd: NonNegative = Field(description="Spread of referral tolerance between teachers")
-    proximity_shift: NonNegative = Field(
-        description="Fall in referral tolerance (severity levels) when an officer is on site"
+    referral_tolerance_sd: NonNegative = param(
+        0.7,
+        unit="severity levels",
+        range=(0, 2),
+        source="assumption",
+        meaning="Spread of referral tolerance between teachers",
     )
-    youth_work_referral_propensity: NonNegative = Field(
-        description="Risk (propensity raised by disengagement) from which a teacher refers an offender to youth work"
+    proximity_shift: NonNegative = param(
+        1.5,
+        unit="severity levels",
+        range=(0, 3),
+        source="assumption: an officer on site lowers the bar (net-widening; Weisburst 2019, Fisher & Hennessy 2016)",
+        meaning="Fall in referral tolerance (severity levels) when an officer is on site",
     )
-    youth_work_diversion: Probability = Field(
-        description="Probability a student's youth worker takes on a non-serious incident instead of police"
+    youth_work_referral_propensity: NonNegative = param(
+        1.5,
+        unit="multiple of the average risk",
+        range=(0, 10),
+        source="assumption: refer a student whose risk (propensity raised by disengagement) is 1.5x average",
+        meaning="Risk (propensity raised by disengagement) from which a teacher refers an offender to youth work",
     )
-    escalate_when_no_capacity: Probability = Field(
-        description="Probability a teacher calls police when the support a student needs is full"
+    youth_work_diversion: Probability = param(
+        0.7,
+        unit="probability",
+        range=(0, 1),
+        source="assumption: a youth worker who knows the child handles it by diversion",
+        meaning="Probability a student's youth worker takes on a non-serious incident instead of police",
     )
-    police_work_hours_by_severity: HoursBySeverity = Field(
-        description="Teacher hours of police-like work (investigating, searching) per offending incident handled"
+    escalate_when_no_capacity: Probability = param(
+        0.3,
+        unit="probability",
+        range=(0, 1),
+        source="assumption: teacher calls police when support is full (Liberty 2025)",
+        meaning="Probability a teacher calls police when the support a student needs is full",
     )
-    pastoral_hours_per_crisis: NonNegative = Field(description="Teacher hours per wellbeing crisis handled alone")
-    exclusion_by_severity: BySeverity = Field(description="Probability school discipline is an exclusion")
-    police_exclusion_multiplier: NonNegative = Field(
-        description="Multiplier on exclusion probability when police were involved"
+    police_work_hours_by_severity: HoursBySeverity = param(
+        [0.0, 0.5, 1.0, 1.5, 2.0],
+        unit="hours per incident, by severity 1-5",
+        range=(0, 8),
+        source="assumption: investigating, searching, statements (range: up to a working day)",
+        meaning="Teacher hours of police-like work (investigating, searching) per offending incident handled",
+    )
+    pastoral_hours_per_crisis: NonNegative = param(
+        1.5,
+        unit="hours per crisis",
+        range=(0, 8),
+        source="assumption",
+        meaning="Teacher hours per wellbeing crisis handled alone",
+    )
+    exclusion_by_severity: BySeverity = param(
+        [0.0, 0.05, 0.15, 0.35, 0.6],
+        unit="probability, by severity 1-5",
+        range=(0, 1),
+        source="assumption",
+        meaning="Probability school discipline is an exclusion",
+    )
+    police_exclusion_multiplier: NonNegative = param(
+        2.2,
+        unit="multiplier",
+        range=(1, 5),
+        source="assumption, calibrated (python -m sim.validate) so exclusions with police in school rise by RR ~1.21: "
+        "Fisher & Hennessy 2016 (95% CI 1.04-1.40)",
+        meaning="Multiplier on exclusion probability when police were involved",
     )
 
 
-class PoliceConfig(Settings):
+class PoliceConfig(SectionSettings):
     """Officers' decisions, common to every policing model."""
 
-    recording_by_severity: BySeverity = Field(
-        description="Probability an officer records a recordable incident as a crime"
+    recording_by_severity: BySeverity = param(
+        [0.3, 0.6, 0.8, 0.9, 0.95],
+        unit="probability, by severity 1-5",
+        range=(0, 1),
+        source="assumption: NCRS says record once told; discretion at low severity",
+        meaning="Probability an officer records a recordable incident as a crime",
     )
-    over_policed_recording_odds: Positive = Field(
-        description="Odds multiplier on recording for students from over-policed communities"
+    over_policed_recording_odds: Positive = param(
+        1.5,
+        unit="odds multiplier",
+        range=(0.5, 5),
+        source="assumption: Sorensen et al. 2023 find school-police effects >2x larger for Black students",
+        meaning="Odds multiplier on recording for students from over-policed communities",
     )
-    over_policed_stop_weight: Positive = Field(
-        description="Relative chance a student from an over-policed community is picked for a stop or approach"
+    over_policed_stop_weight: Positive = param(
+        4.0,
+        unit="relative weight",
+        range=(1, 10),
+        source="assumption, calibrated (python -m sim.validate) so the RRI of corridor stops is ~3.9: Youth Justice "
+        "Statistics 2022/23, Black children 20% of child stop-searches vs 6% of population",
+        meaning="Relative chance a student from an over-policed community is picked for a stop or approach",
     )
-    schools_protocol_use: Probability = Field(
-        description="Probability a non-indictable in-school incident is left to the school (Schools Protocol)"
+    schools_protocol_use: Probability = param(
+        0.3,
+        unit="probability",
+        range=(0, 1),
+        source="assumption: share of non-indictable in-school incidents left to the school (Schools Protocol)",
+        meaning="Probability a non-indictable in-school incident is left to the school (Schools Protocol)",
     )
-    officer_notice_by_severity: BySeverity = Field(description="Probability an on-site officer sees an incident")
-    hours_incident_response: NonNegative = Field(description="Officer hours per incident attended")
-    hours_crime_record: NonNegative = Field(description="Extra officer hours per crime recorded")
-    hours_consultation: NonNegative = Field(description="Officer hours per advice consultation")
+    officer_notice_by_severity: BySeverity = param(
+        [0.05, 0.1, 0.2, 0.3, 0.4],
+        unit="probability, by severity 1-5",
+        range=(0, 1),
+        source="assumption: what an officer on site sees directly",
+        meaning="Probability an on-site officer sees an incident",
+    )
+    hours_incident_response: NonNegative = param(
+        2.0, unit="hours per incident", range=(0, 8), source="assumption", meaning="Officer hours per incident attended"
+    )
+    hours_crime_record: NonNegative = param(
+        2.0,
+        unit="hours per crime record",
+        range=(0, 8),
+        source="assumption: paperwork per crime record",
+        meaning="Extra officer hours per crime recorded",
+    )
+    hours_consultation: NonNegative = param(
+        0.25,
+        unit="hours per consultation",
+        range=(0, 2),
+        source="assumption: an advice call with staff",
+        meaning="Officer hours per advice consultation",
+    )
 
 
 class AgentsConfig(Settings):
@@ -234,14 +628,33 @@ class ScenarioConfig(Settings):
 class OutputConfig(Settings):
     """What a run writes."""
 
-    daily: bool = Field(description="Write daily.parquet (one row per day per school)")
+    daily: bool = param(
+        True,
+        unit="true/false",
+        source="assumption (an output setting, not a model input): write daily.parquet, one row per day per school",
+        meaning="Write daily.parquet (one row per day per school)",
+    )
 
 
 class SimConfig(Settings):
     """Everything one run needs."""
 
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = Field(description="Seed of every random stream")
-    days: Annotated[int, Field(ge=1, le=3650)] = Field(description="School days to simulate (190 = one year)")
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = param(
+        0,
+        unit="integer",
+        range=(0, 2**63 - 1),
+        source="assumption: an arbitrary fixed seed (runs are reproducible); replicate over seeds, e.g. "
+        "'seed=range(0,20)'",
+        meaning="Seed of every random stream",
+    )
+    days: Annotated[int, Field(ge=1, le=3650)] = param(
+        190,
+        unit="school days",
+        range=(1, 3650),
+        source="school days per year: Education (School Day and School Year) (England) Regulations 1999 (range: "
+        "up to about 19 school years)",
+        meaning="School days to simulate (190 = one year)",
+    )
     borough: BoroughConfig
     scenario: ScenarioConfig
     incidents: IncidentsConfig
@@ -250,6 +663,28 @@ class SimConfig(Settings):
     police: PoliceConfig
     agents: AgentsConfig
     output: OutputConfig
+
+
+# The Hydra config groups whose default option is the schema's defaults: group -> (option name, section schema).
+SCHEMA_GROUPS: dict[str, tuple[str, type[SectionSettings]]] = {
+    "borough": ("hackney", BoroughConfig),
+    "incidents": ("default", IncidentsConfig),
+    "students": ("default", StudentsConfig),
+    "staff": ("default", StaffConfig),
+    "police": ("default", PoliceConfig),
+}
+RUN_DEFAULTS_NAME = "run_defaults"  # the Hydra config holding the top-level settings' defaults (seed, days, output)
+
+
+def section_defaults(schema: type[SectionSettings]) -> dict[str, Any]:
+    """A section's defaults as plain data: the node Hydra composes for its default option."""
+    return schema().model_dump(exclude={"sources"})
+
+
+def run_defaults() -> dict[str, Any]:
+    """The defaults of the top-level settings (``seed``, ``days``, ``output``) as plain data."""
+    fields = SimConfig.model_fields
+    return {"seed": fields["seed"].default, "days": fields["days"].default, "output": OutputConfig().model_dump()}
 
 
 def _allowed_names(schema: type[BaseModel] | None, loc: tuple) -> list[str] | None:
@@ -288,6 +723,6 @@ def format_validation_error(err: ValidationError, prefix: str = "", schema: type
             lines.append(f"  {loc}: required setting is missing")
         else:
             got = e.get("input")
-            shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+            shown = "" if isinstance(got, dict | list) or e["type"] == RANGE_ERROR else f" (got {got!r})"
             lines.append(f"  {loc or '<root>'}: {msg}{shown}")
     return "\n".join(lines)

@@ -1,22 +1,20 @@
-"""Where every parameter comes from: ``docs/parameters.md``, generated from the configs in ``conf/``.
+"""Where every parameter comes from: ``docs/parameters.md``, generated from the parameters' declarations.
 
-Every default value in ``conf/`` carries its source in an end-of-line comment, or the word "assumption" (the
-house style). This module pairs each value with its comment, and with the meaning (the ``Field`` descriptions
-of the schemas in :mod:`sim.core.config` and of each policing model's ``Params``) and unit of the setting, and
-writes the table analysts read::
+Every parameter is declared once, with :func:`sim.core.parameters.param`: its default, unit, meaning, source (a
+citation, or a string beginning "assumption") and plausible range, in the schemas of :mod:`sim.core.config` and in
+each policing mechanism's ``Params`` (``sim/mechanisms/``). A variant file in ``conf/`` (``conf/borough/small.yaml``)
+names the source of each value it sets in its ``sources:`` mapping. This module lists them all, section by section,
+and writes the table analysts read through a Jinja template (``templates/parameters.md.j2``)::
 
     python -m sim.parameters            # write docs/parameters.md
-    python -m sim.parameters --check    # exit 1 if a parameter has no source or docs/parameters.md is stale
+    python -m sim.parameters --check    # exit 1 if a declaration lacks a unit, source or range, a variant value
+                                        # has no source, or docs/parameters.md is stale
 
-How a value is paired with its comment: PyYAML composes each file into nodes that know where they start and
-end in the text. A value's comment is what follows the value on the line where it ends, after ``#``. A
-flow-style mapping (an incident type, an item of the points menu) is one entry: the comment after its closing
-brace covers every setting in it, unless a setting carries its own. A list (``[0.3, 0.6, ...]``) is one
-setting. A block mapping (``types:``, ``params:``) is a heading, not a setting: each setting under it needs
-its own comment. Labels (``name``), import paths (``policing_model``, ``agents``), Hydra's ``defaults`` and
-``hydra`` sections, and the experiments (``conf/experiment/``: sweeps, not defaults) are not parameters.
+Each built-in mechanism's parameters are listed once (``scenario.mechanisms.<name>.<parameter>``); each scenario
+(``conf/scenario/*.yaml``) is listed with the mechanisms it is made of, and any value it sets differently from a
+mechanism's default, whose source the scenario file gives in its ``sources:`` mapping (``<mechanism>.<parameter>``).
 
-The check cannot judge whether a comment is a good source; it checks that every value gives one.
+The check cannot judge whether a source is a good one; it checks that every value gives one.
 """
 
 from __future__ import annotations
@@ -24,130 +22,25 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any, Literal
 
+import jinja2
 import yaml
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
-from sim.core.paths import ROOT
-from sim.core.config import SimConfig
+from sim.core.compose import compose_config
+from sim.core.config import SCHEMA_GROUPS, SimConfig
+from sim.core.configure import load_built_in_mechanisms
+from sim.core.parameters import Parameter, parameters
+from sim.core.paths import CONF_DIR, ROOT
 
-CONF_DIR = ROOT / "conf"
 DOC_PATH = ROOT / "docs" / "parameters.md"
 TARGETS_PATH = ROOT / "validation" / "targets.yaml"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 COMMAND = "python -m sim.parameters"
-
-SKIPPED_GROUPS = frozenset({"experiment", "hydra"})  # sweeps and Hydra's own settings: not defaults of the model
-NOT_PARAMETERS = frozenset({"defaults", "hydra", "agents", "name", "description", "policing_model"})  # top-level keys of a file
-
-# Units by setting name (the last part of the dotted name); a full dotted name takes precedence.
-UNITS: dict[str, str] = {
-    # top level
-    "seed": "integer",
-    "days": "school days",
-    "daily": "true/false",
-    # borough
-    "primary_schools": "schools",
-    "secondary_schools": "schools",
-    "primary_pupils_mean": "pupils per school",
-    "secondary_pupils_mean": "pupils per school",
-    "school_size_cv": "coefficient of variation",
-    "class_size_primary": "pupils per class",
-    "class_size_secondary": "pupils per class",
-    "wards": "wards",
-    "over_policed_ward_share": "share of wards (0-1)",
-    "over_policed_student_share_in_over_policed_wards": "share of students (0-1)",
-    "over_policed_student_share_elsewhere": "share of students (0-1)",
-    "catchment_wards": "wards",
-    "route_risk_sigma": "SD of log risk",
-    "youth_workers_per_1000_pupils": "youth workers per 1,000 pupils",
-    "youth_work_caseload": "cases per youth worker",
-    "youth_work_case_days": "school days",
-    "mental_health_slots_per_1000_pupils": "places per 1,000 pupils",
-    "mental_health_case_days": "school days",
-    "support_funding_multiplier": "multiplier",
-    # incident types
-    "kind": "offending / wellbeing",
-    "severity": "severity level 1-5",
-    "cj_appropriate_probability": "probability",
-    "recordable": "true/false",
-    "indictable": "true/false",
-    "serious": "true/false",
-    "rate_primary": "per 1,000 pupils per school year",
-    "rate_secondary": "per 1,000 pupils per school year",
-    "street_rate_primary": "per 1,000 pupils per school year",
-    "street_rate_secondary": "per 1,000 pupils per school year",
-    "found_by_stop_weight": "relative weight",
-    "staff_notice_by_severity": "probability, by severity 1-5",
-    "public_report_by_severity": "probability, by severity 1-5",
-    # students
-    "propensity_sigma": "SD of log propensity",
-    "need_sigma": "SD of log need",
-    "drift_rate": "share of the gap closed per school day",
-    "drift_noise": "SD of log propensity per school day",
-    "over_policed_propensity_ratio": "ratio",
-    "max_propensity": "multiple of the average propensity",
-    "labelling_effect": "proportional rise per crime record",
-    "labelling_engagement_loss": "engagement (0-1) per crime record",
-    "exclusion_engagement_loss": "engagement (0-1) per exclusion",
-    "disengagement_risk": "proportional extra risk at zero engagement",
-    "youth_work_effect": "proportional fall per full case",
-    "mental_health_effect": "proportional fall per full case",
-    "police_lesson_effect": "proportional change per lesson",
-    "secondary_years": "year groups",
-    "primary_years": "year groups",
-    # staff
-    "referral_tolerance_mean": "severity level (1-5 scale)",
-    "referral_tolerance_sd": "severity levels",
-    "proximity_shift": "severity levels",
-    "youth_work_referral_propensity": "multiple of the average risk",
-    "youth_work_diversion": "probability",
-    "escalate_when_no_capacity": "probability",
-    "police_work_hours_by_severity": "hours per incident, by severity 1-5",
-    "pastoral_hours_per_crisis": "hours per crisis",
-    "exclusion_by_severity": "probability, by severity 1-5",
-    "police_exclusion_multiplier": "multiplier",
-    # police
-    "recording_by_severity": "probability, by severity 1-5",
-    "over_policed_recording_odds": "odds multiplier",
-    "over_policed_stop_weight": "relative weight",
-    "schools_protocol_use": "probability",
-    "officer_notice_by_severity": "probability, by severity 1-5",
-    "hours_incident_response": "hours per incident",
-    "hours_crime_record": "hours per crime record",
-    "hours_consultation": "hours per consultation",
-    # scenarios
-    "presence_days_share": "probability (share of school days)",
-    "primary_schools_per_officer": "schools per officer",
-    "presence_contacts_per_day": "students per officer per day (mean)",
-    "lessons_per_week": "lessons per officer per week (mean)",
-    "hours_per_day": "hours per day",
-    "hours_per_lesson": "hours per lesson",
-    "schools_per_officer": "schools per officer",
-    "advise_police_when_needed": "probability",
-    "advise_police_when_not_needed": "probability",
-    "points_budget": "points per school per school year",
-    "cost": "points",
-    "reach": "school / year_group / class",
-    "officer_hours": "hours per activity",
-    "weight": "relative weight",
-    "detects": "incident type",
-    "detection_probability": "probability per participant",
-    "patrol_share_of_routes": "share of routes per school day",
-    "patrol_hours": "hours per patrol",
-    "stops_per_patrol": "stops per patrol (mean)",
-    "patrol_detection_probability": "probability",
-    "stop_find_probability": "probability per stop",
-    "route_selection": "rule",
-    "historic_records_per_route": "records per route (mean)",
-    "historic_over_policing_bias": "multiplier",
-    "patrol_deterrence": "proportional fall in risk",
-    "youth_work_referral_after_contact": "probability",
-}
+RUN_SETTINGS = ("seed", "days", "output")  # the top-level settings of SimConfig that are parameters
+NOT_SET_BY_VARIANTS = frozenset({"defaults", "sources", "name"})  # keys of a variant file that are not values
 
 
 @dataclass(frozen=True)
@@ -157,7 +50,7 @@ class Evidence:
     quantity: str
     value: str
     source: str
-    cited_as: str  # regular expression matched against parameters' comments and validation targets' sources
+    cited_as: str  # regular expression matched against the sources of parameters and of validation targets
     note: str = ""
 
 
@@ -238,254 +131,189 @@ def validation_targets(path: Path = TARGETS_PATH) -> list[dict[str, Any]]:
     return list((yaml.safe_load(path.read_text()) or {}).get("targets") or [])
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """One default value in a config file, with what is known about it."""
-
-    name: str  # dotted override path, e.g. ``students.labelling_effect``
-    default: str  # as written in the YAML
-    comment: str  # the end-of-line comment ("" when there is none): its source, or "assumption"
-    file: str  # relative to the conf directory
-    line: int  # 1-based
-    meaning: str = ""
-    unit: str = ""
-
-    @property
-    def has_source(self) -> bool:
-        """Whether the value says where it comes from (a source, or the word "assumption")."""
-        return bool(self.comment.strip(" #-:;,."))
-
-    @property
-    def is_assumption(self) -> bool:
-        """Whether the source says it is an assumption."""
-        return self.comment.lower().startswith("assumption")
-
-
 @dataclass
 class Section:
-    """The parameters of one config file."""
+    """The parameters of one configuration option: the run, a group's default (schema) or variant, a scenario."""
 
-    file: str  # relative to the conf directory, e.g. ``borough/hackney.yaml``
-    description: str  # the file's leading comment
-    inherits: list[str] = field(default_factory=list)  # files it extends (Hydra ``defaults``)
-    parameters: list[Parameter] = field(default_factory=list)
+    title: str  # the Hydra choice, e.g. ``borough=small``, or ``run`` for the top-level settings
+    where: str  # where the values are declared: a schema, or a file under ``conf/``
+    kind: Literal["default", "variant", "mechanism", "scenario"]
+    description: str
+    parameters: list[Parameter]
+    extends: str = ""  # a variant: the option it extends (only what it changes is listed)
+    problems: list[str] = field(default_factory=list)  # a variant file's values without a source, and the like
+    mechanisms: list[str] = field(default_factory=list)  # a scenario: the mechanisms it is made of, in order
 
 
-# --- reading the configs ----------------------------------------------------------------------------------
-def config_files(conf_dir: Path) -> list[tuple[str, Path]]:
-    """The config files as (group, path): ``config.yaml`` first, then the groups in its defaults' order."""
-    out: list[tuple[str, Path]] = []
-    top = conf_dir / "config.yaml"
-    if top.exists():
-        out.append(("", top))
-    order: list[str] = []
-    chosen: dict[str, str] = {}
-    if top.exists():
-        for item in (yaml.safe_load(top.read_text()) or {}).get("defaults", []):
-            if isinstance(item, dict):
-                for key, value in item.items():
-                    if " " not in key and isinstance(value, str):
-                        order.append(key)
-                        chosen[key] = value
-    groups = [d.name for d in conf_dir.iterdir() if d.is_dir() and d.name not in SKIPPED_GROUPS]
-    groups.sort(key=lambda g: (order.index(g) if g in order else len(order), g))
-    for group in groups:
-        files = sorted((conf_dir / group).glob("*.yaml"), key=lambda p: (p.stem != chosen.get(group), p.stem))
-        out += [(group, p) for p in files]
+# --- collecting the parameters -----------------------------------------------------------------------------
+def collect(conf_dir: Path = CONF_DIR) -> list[Section]:
+    """Every section: the run settings, then each group's default and variants, in ``config.yaml``'s order."""
+    chosen = chosen_options(conf_dir)
+    out = [run_section()]
+    for group in sorted(set(chosen) | set(SCHEMA_GROUPS), key=lambda g: list(chosen).index(g) if g in chosen else 99):
+        if group in SCHEMA_GROUPS:
+            out.append(default_section(group))
+            out += [variant_section(conf_dir, group, p) for p in _yaml_files(conf_dir / group)]
+        elif group == "scenario":
+            out += [mechanism_section(name, cls) for name, cls in load_built_in_mechanisms().items()]
+            files = sorted(_yaml_files(conf_dir / group), key=lambda p: (p.stem != chosen[group], p.stem))
+            out += [scenario_section(conf_dir, p, default=p.stem == chosen[group]) for p in files]
     return out
 
 
-def collect(conf_dir: Path = CONF_DIR) -> list[Section]:
-    """Every config file's parameters, each paired with its comment, meaning and unit."""
-    return [_read_file(conf_dir, group, path) for group, path in config_files(conf_dir)]
+def chosen_options(conf_dir: Path) -> dict[str, str]:
+    """The default option of each group, in the order of ``config.yaml``'s ``defaults`` list."""
+    data = yaml.safe_load((conf_dir / "config.yaml").read_text()) or {}
+    out: dict[str, str] = {}
+    for item in data.get("defaults", []):
+        if isinstance(item, dict):
+            out |= {k: v for k, v in item.items() if " " not in k and isinstance(v, str)}
+    return out
 
 
-def _read_file(conf_dir: Path, group: str, path: Path) -> Section:
-    text = path.read_text()
-    lines = text.splitlines()
-    rel = path.relative_to(conf_dir).as_posix()
-    section = Section(file=rel, description=_leading_comment(lines))
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if root is None:
-        return section
-    if not isinstance(root, yaml.MappingNode):
-        raise ValueError(f"{rel}: expected a mapping at the top level")
-    package = _package(lines, group)
-    data = yaml.safe_load(text) or {}
-    section.inherits = [
-        f"{group}/{d}.yaml" for d in data.get("defaults", []) if isinstance(d, str) and d != "_self_" and group
-    ]
-    schema = _schema_of(package, data)
-    for key_node, value_node in root.value:
-        key = key_node.value
-        if key in NOT_PARAMETERS:
-            continue
-        _walk(value_node, key_node, [key], "", lines, rel, package, schema, section.parameters)
-    return section
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
 
 
-def _package(lines: list[str], group: str) -> str:
-    """The dotted prefix of the file's settings (Hydra's ``# @package`` header, else the group)."""
-    for line in lines:
-        match = re.match(r"#\s*@package\s+(\S+)", line)
-        if match:
-            return "" if match.group(1) == "_global_" else match.group(1)
-        if line.strip() and not line.startswith("#"):
-            break
-    return group
-
-
-def _leading_comment(lines: list[str]) -> str:
-    out = []
-    for line in lines:
-        if not line.startswith("#"):
-            break
-        if not re.match(r"#\s*@package", line):
-            out.append(line.lstrip("#").strip())
-    return " ".join(out)
-
-
-@dataclass(frozen=True)
-class _Schema:
-    """Where a file's settings are described: ``model`` at ``keys + path[len(strip):]`` for a setting."""
-
-    model: type[BaseModel] | None
-    keys: tuple[str, ...] = ()
-    strip: tuple[str, ...] = ()
-
-    def field(self, path: list[str]) -> FieldInfo | None:
-        if self.model is None or tuple(path[: len(self.strip)]) != self.strip:
-            return None
-        return _field(self.model, [*self.keys, *path[len(self.strip) :]])
-
-
-def _schema_of(package: str, data: dict[str, Any]) -> _Schema:
-    """Where the file's settings are described: a scenario's ``params`` by its policing model's ``Params``."""
-    if package == "scenario":  # a scenario lists mechanisms; their parameters are declared in sim/mechanisms/
-        return _Schema(None)
-    return _Schema(SimConfig, tuple(package.split(".")) if package else ())
-
-
-def _walk(
-    node: yaml.Node,
-    key_node: yaml.Node,
-    path: list[str],
-    inherited: str,
-    lines: list[str],
-    file: str,
-    package: str,
-    schema: _Schema,
-    out: list[Parameter],
-) -> None:
-    """Emit the parameters under one value node (a scalar, a list, or a mapping of further settings)."""
-    if isinstance(node, yaml.MappingNode):
-        # A flow mapping is one entry: its comment covers its settings. A block mapping is a heading.
-        covering = (_comment_after(node, lines) or inherited) if node.flow_style else ""
-        for child_key, child in node.value:
-            _walk(child, child_key, [*path, child_key.value], covering, lines, file, package, schema, out)
-        return
-    if isinstance(node, yaml.SequenceNode):
-        comment = _comment_after(node, lines) if node.flow_style else _comment_after(key_node, lines, colon=True)
-        default = "[" + ", ".join(_text(item, lines) for item in node.value) + "]"
-    else:
-        comment = _comment_after(node, lines)
-        default = _text(node, lines)
-    name = ".".join([package, *path] if package else path)
-    info = schema.field(path)
-    out.append(
-        Parameter(
-            name=name,
-            default=default,
-            comment=comment or inherited,
-            file=file,
-            line=node.start_mark.line + 1,
-            meaning=(info.description or "") if info is not None else "",
-            unit=UNITS.get(name, UNITS.get(path[-1], _inferred_unit(info))),
-        )
+def run_section() -> Section:
+    """The top-level settings of a run (``seed``, ``days``, ``output``)."""
+    return Section(
+        title="run",
+        where="`SimConfig` in `sim/core/config.py`",
+        kind="default",
+        description="The settings of the run itself (the top level of the configuration).",
+        parameters=parameters(SimConfig, include=RUN_SETTINGS),
     )
 
 
-def _comment_after(node: yaml.Node, lines: list[str], colon: bool = False) -> str:
-    """The comment that follows a node on the line where it ends ("" if none).
+def default_section(group: str) -> Section:
+    """A group's default option: its schema's defaults."""
+    option, schema = SCHEMA_GROUPS[group]
+    return Section(
+        title=f"{group}={option}",
+        where=f"`{schema.__name__}` in `sim/core/config.py`",
+        kind="default",
+        description=_first_line(schema.__doc__),
+        parameters=parameters(schema, f"{group}."),
+    )
 
-    After a value inside a flow collection a comma may come first; with ``colon`` (a key whose value is a
-    block list), the key's colon.
-    """
-    rest = lines[node.end_mark.line][node.end_mark.column :].strip() if node.end_mark.line < len(lines) else ""
-    if colon:
-        rest = rest.removeprefix(":").strip()
-    rest = rest.removeprefix(",").strip()
-    return rest[1:].strip() if rest.startswith("#") else ""
+
+def variant_section(conf_dir: Path, group: str, path: Path) -> Section:
+    """A variant file: the values it sets, each with the source its ``sources`` mapping gives."""
+    rel = path.relative_to(conf_dir).as_posix()
+    data = yaml.safe_load(path.read_text()) or {}
+    declared = {p.name: p for p in parameters(SCHEMA_GROUPS[group][1], f"{group}.")}
+    sources = data.get("sources") or {}
+    values = _leaves({k: v for k, v in data.items() if k not in NOT_SET_BY_VARIANTS})
+    section = Section(
+        title=f"{group}={path.stem}",
+        where=f"`conf/{rel}`",
+        kind="variant",
+        description=_leading_comment(path),
+        parameters=[],
+        extends=", ".join(f"{group}={d}" for d in data.get("defaults", []) if isinstance(d, str) and d != "_self_"),
+    )
+    for name, value in values.items():
+        base = declared.get(f"{group}.{name}")
+        if base is None:
+            section.problems.append(f"conf/{rel}: {name} is not a setting of {group}")
+            continue
+        section.parameters.append(replace(base, value=value, source=str(sources.get(name, ""))))
+        if not str(sources.get(name, "")).strip():
+            section.problems.append(
+                f"conf/{rel}: {group}.{name} = {value!r} has no source: add `{name}: <source>` under `sources:`"
+            )
+    section.problems += [
+        f"conf/{rel}: sources names {name}, which the file does not set" for name in sources if name not in values
+    ]
+    return section
 
 
-def _text(node: yaml.Node, lines: list[str]) -> str:
-    """A scalar as written in the file (whitespace of a folded value collapsed)."""
-    if isinstance(node, yaml.SequenceNode):
-        return "[" + ", ".join(_text(item, lines) for item in node.value) + "]"
-    if isinstance(node, yaml.MappingNode):
-        return "{" + ", ".join(f"{k.value}: {_text(v, lines)}" for k, v in node.value) + "}"
-    start, end = node.start_mark, node.end_mark
-    if start.line == end.line:
-        raw = lines[start.line][start.column : end.column]
-    else:
-        raw = " ".join(
-            [
-                lines[start.line][start.column :],
-                *lines[start.line + 1 : end.line],
-                lines[end.line][: end.column],
-            ]
+def mechanism_section(name: str, cls: type) -> Section:
+    """A built-in mechanism: its parameters and their defaults, as its ``Params`` declare them."""
+    return Section(
+        title=f"mechanism {name}",
+        where=f"`{cls.__name__}.Params` in `{cls.__module__.replace('.', '/')}.py`",
+        kind="mechanism",
+        description=_first_line(cls.__doc__),
+        parameters=parameters(cls.Params, f"scenario.mechanisms.{name}."),
+    )
+
+
+def scenario_section(conf_dir: Path, path: Path, default: bool = False) -> Section:
+    """A scenario file: its mechanisms, and the values it sets differently from their defaults (with sources)."""
+    rel = path.relative_to(conf_dir).as_posix()
+    data = yaml.safe_load(path.read_text()) or {}
+    config = compose_config([f"scenario={path.stem}"]).scenario
+    section = Section(
+        title=f"scenario={path.stem}" + (" (default)" if default else ""),
+        where=f"`conf/{rel}`",
+        kind="scenario",
+        description=config.description or _leading_comment(path),
+        parameters=[],
+        mechanisms=list(config.mechanisms),
+    )
+    sources = data.get("sources") or {}
+    set_here = _leaves(data.get("mechanisms") or {})
+    for name, value in set_here.items():
+        mechanism, _, key = name.partition(".")
+        section.parameters.append(
+            Parameter(f"scenario.mechanisms.{name}", value, "", f"{key} of {mechanism}", str(sources.get(name, "")))
         )
-    return " ".join(raw.split())
+        if not str(sources.get(name, "")).strip():
+            section.problems.append(f"conf/{rel}: mechanisms.{name} = {value!r} has no source under `sources:`")
+    return section
 
 
-def _unwrap(annotation: Any) -> Any:
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, UnionType):
-            args = [a for a in get_args(annotation) if a is not type(None)]
-            annotation = args[0] if len(args) == 1 else annotation
-            if len(args) != 1:
-                return annotation
+def _leaves(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out |= _leaves(value, f"{prefix}{key}.")
         else:
-            return annotation
+            out[f"{prefix}{key}"] = value
+    return out
 
 
-def _field(schema: type[BaseModel], keys: list[str]) -> FieldInfo | None:
-    """The schema field a dotted path ends at (through nested settings and the values of dicts)."""
-    node: Any = schema
-    info: FieldInfo | None = None
-    for key in keys:
-        node = _unwrap(node)
-        if isinstance(node, type) and issubclass(node, BaseModel):
-            info = node.model_fields.get(key)
-            if info is None:
-                return None
-            node = info.annotation
-        elif get_origin(node) is dict:
-            node = get_args(node)[1]
-            info = None
-        else:
-            return None
-    return info
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().splitlines()[0] if doc else ""
 
 
-def _inferred_unit(info: FieldInfo | None) -> str:
-    """A unit for a setting missing from :data:`UNITS`, from its type (probability, true/false), else ""."""
-    if info is None:
-        return ""
-    annotation = _unwrap(info.annotation)
-    if annotation is bool:
-        return "true/false"
-    bounds = {type(m).__name__: getattr(m, type(m).__name__.lower(), None) for m in info.metadata}
-    if annotation is float and bounds.get("Ge") == 0 and bounds.get("Le") == 1:
-        return "probability"
-    return ""
+def _leading_comment(path: Path) -> str:
+    """A config file's description: the comment lines it starts with."""
+    lines = []
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("#").strip())
+    return " ".join(lines)
 
 
 # --- the document ------------------------------------------------------------------------------------------
-def _cell(text: str) -> str:
+def shown(value: Any) -> str:
+    """A value as the document shows it (YAML-like: true/false, null, integral floats without ``.0``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    return str(value)
+
+
+def range_text(p: Parameter) -> str:
+    """The plausible range ``[low, high]``, or the allowed values of a boolean or a choice."""
+    if p.range is not None:
+        return f"[{shown(p.range[0])}, {shown(p.range[1])}]"
+    if p.choices is not None:
+        return " / ".join(shown(c) for c in p.choices)
+    return ""
+
+
+def _cell(text: Any) -> str:
+    text = str(text)
     return text.replace("|", "\\|").replace("\n", " ") if text else "—"
 
 
@@ -494,94 +322,78 @@ def _anchor(heading: str) -> str:
     return re.sub(r"[^a-z0-9 _-]", "", heading.lower()).replace(" ", "-")
 
 
+def evidence_rows(sections: list[Section]) -> list[dict[str, str]]:
+    """Each evidence figure with the parameters whose source cites it and the validation targets testing it."""
+    params = [p for s in sections for p in s.parameters]
+    targets = validation_targets()
+    rows = []
+    for e in EVIDENCE:
+        cited = dict.fromkeys(p.name for p in params if re.search(e.cited_as, p.source))
+        tested = [t["id"] for t in targets if re.search(e.cited_as, str(t.get("source", "")))]
+        rows.append(
+            {
+                "quantity": e.quantity,
+                "value": e.value,
+                "source": e.source,
+                "cited": ", ".join(f"`{n}`" for n in cited),
+                "tested": "; ".join([*(f"`{t}`" for t in tested), *([e.note] if e.note else [])]),
+            }
+        )
+    return rows
+
+
 def render(sections: list[Section]) -> str:
     """The text of ``docs/parameters.md``."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters |= {"cell": _cell, "shown": shown, "range_text": range_text, "anchor": _anchor}
     params = [p for s in sections for p in s.parameters]
-    assumptions = sum(p.is_assumption for p in params)
-    sourced = sum(p.has_source and not p.is_assumption for p in params)
-    out = [
-        "# Parameters",
-        "",
-        f"<!-- Generated by `{COMMAND}` from the YAML files in conf/. Do not edit by hand. -->",
-        "",
-        f"Generated by `{COMMAND}` from the configs in `conf/`: do not edit this file. To change a default, "
-        'edit the YAML file (the value and its end-of-line comment: the source, or the word "assumption"); '
-        "meanings come from the schemas (`sim/core/config.py`, and each policing model's `Params` in "
-        "`sim/mechanisms/`), units and the evidence list from `sim/evidence/parameters.py`, validation targets from "
-        f"`validation/targets.yaml`. Then run `{COMMAND}`. `{COMMAND} --check` (run by the test suite) fails "
-        "when a parameter has no source or this file is stale.",
-        "",
-        f"{len(params)} parameters in {len(sections)} files: {sourced} cite a source, "
-        f"{assumptions} are assumptions"
-        + (f", {missing} without a source" if (missing := len(params) - sourced - assumptions) else "")
-        + ". Assumptions are there to be swept.",
-        "",
-        "A name is the setting's override path: `scripts/sim students.labelling_effect=0.3`. Scenario "
-        "parameters (`scenario.params.*`) apply to the scenario whose file they are in: "
-        "`scripts/sim scenario=embedded_officer scenario.mechanisms.police_lessons.lessons_per_week=0`. A borough that extends "
-        "another (Hydra `defaults`) lists only what it changes. Labels (`name`), import paths "
-        "(`policing_model`, `agents.*`) and Hydra's own settings are not parameters; the experiments in "
-        "`experiments/` are sweeps over these.",
-        "",
-        "## Evidence and what it informs",
-        "",
-        "The figures of DESIGN.md §6 (and the feedback-loop paper of §4), the parameters whose source cites "
-        "them, and the validation targets that test the model against them (`validation/targets.yaml`, "
-        "checked by `python -m sim.validate`; docs/ODD.md §1).",
-        "",
-        "| quantity | value | source | parameters citing it | validation targets, notes |",
-        "|---|---|---|---|---|",
-    ]
-    targets = validation_targets()
-    for e in EVIDENCE:
-        cited = dict.fromkeys(p.name for p in params if re.search(e.cited_as, p.comment))
-        tested = [t["id"] for t in targets if re.search(e.cited_as, str(t.get("source", "")))]
-        names = ", ".join(f"`{n}`" for n in cited) or "—"
-        ids = "; ".join([*(f"`{t}`" for t in tested), *([e.note] if e.note else [])]) or "—"
-        out.append(f"| {e.quantity} | {_cell(e.value)} | {e.source} | {names} | {_cell(ids)} |")
-    out += ["", "## Files", ""]
-    for s in sections:
-        out.append(f"- [`conf/{s.file}`](#{_anchor(f'conf/{s.file}')}) ({len(s.parameters)})")
-    for s in sections:
-        out += ["", f"## conf/{s.file}", ""]
-        if s.description:
-            out += [s.description, ""]
-        if s.inherits:
-            bases = ", ".join(f"`conf/{b}`" for b in s.inherits)
-            out += [f"Extends {bases}: only the settings it changes are listed.", ""]
-        if not s.parameters:
-            out.append("No parameters.")
-            continue
-        out += ["| name | default | unit | meaning | source |", "|---|---|---|---|---|"]
-        for p in s.parameters:
-            source = _cell(p.comment) if p.has_source else "**missing**"
-            out.append(f"| `{p.name}` | `{_cell(p.default)}` | {_cell(p.unit)} | {_cell(p.meaning)} | {source} |")
-    return "\n".join(out) + "\n"
+    return env.get_template("parameters.md.j2").render(
+        command=COMMAND,
+        sections=sections,
+        evidence=evidence_rows(sections),
+        count=len(params),
+        assumptions=sum(p.is_assumption for p in params),
+        sourced=sum(bool(p.source.strip()) and not p.is_assumption for p in params),
+        missing=sum(not p.source.strip() for p in params),
+    )
 
 
 # --- the check ---------------------------------------------------------------------------------------------
-def missing_sources(sections: list[Section]) -> list[Parameter]:
-    """The parameters whose value says nowhere where it comes from."""
-    return [p for s in sections for p in s.parameters if not p.has_source]
+def declaration_problems(sections: list[Section]) -> tuple[list[str], list[str]]:
+    """Parameters lacking a unit, source, meaning or range: (errors, warnings: none so far)."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    for s in sections:
+        for p in s.parameters:
+            missing = [m for m in p.missing() if not (s.kind in ("variant", "scenario") and m == "source")]
+            if not missing:
+                continue
+            line = f"{s.title}: {p.name} = {shown(p.value)} has no {', no '.join(missing)}"
+            (warnings if s.kind == "scenario" else errors).append(line)
+    return errors, warnings
 
 
 def problems(conf_dir: Path = CONF_DIR, doc_path: Path = DOC_PATH) -> list[str]:
-    """Everything ``--check`` reports: parameters without a source, and a missing or stale generated file."""
+    """Everything ``--check`` reports as an error: incomplete declarations, unsourced variant values, a stale file."""
     sections = collect(conf_dir)
-    out = [
-        f"conf/{p.file}:{p.line}: {p.name} = {p.default} has no source: add an end-of-line comment naming "
-        "its source, or '# assumption'"
-        for p in missing_sources(sections)
-    ]
-    expected = render(sections)
+    out = declaration_problems(sections)[0] + [line for s in sections for line in s.problems]
     if not doc_path.exists():
-        out.append(f"{_shown(doc_path)} is missing: run `{COMMAND}`")
-    elif doc_path.read_text() != expected:
-        out.append(f"{_shown(doc_path)} is stale (configs or schemas changed since it was made): run `{COMMAND}`")
+        out.append(f"{_shown_path(doc_path)} is missing: run `{COMMAND}`")
+    elif doc_path.read_text() != render(sections):
+        out.append(
+            f"{_shown_path(doc_path)} is stale (declarations or conf/ changed since it was made): run `{COMMAND}`"
+        )
     return out
 
 
-def _shown(path: Path) -> str:
+def _shown_path(path: Path) -> str:
     try:
         return path.resolve().relative_to(ROOT).as_posix()
     except ValueError:
@@ -594,29 +406,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check",
         action="store_true",
-        help="do not write; exit 1 if a source is missing or the file is stale",
+        help="do not write; exit 1 if a unit, source or range is missing or the file is stale",
     )
     parser.add_argument("--conf-dir", type=Path, default=CONF_DIR, help="the config directory (default: conf/)")
     parser.add_argument(
         "--output", type=Path, default=DOC_PATH, help="the generated file (default: docs/parameters.md)"
     )
     args = parser.parse_args(argv)
+    sections = collect(args.conf_dir)
+    warnings = declaration_problems(sections)[1]
+    if warnings:
+        print(
+            f"warning: {len(warnings)} scenario parameters are not yet declared with param() (no unit or range); "
+            "their sources are read from conf/scenario comments",
+            file=sys.stderr,
+        )
     if args.check:
         found = problems(args.conf_dir, args.output)
         for line in found:
             print(f"error: {line}", file=sys.stderr)
         if found:
             return 1
-        print(f"{_shown(args.output)} is up to date and every parameter has a source")
+        pending = f" ({len(warnings)} scenario parameters still lack a declared unit or range)" if warnings else ""
+        print(f"{_shown_path(args.output)} is up to date and every parameter has a source{pending}")
         return 0
-    sections = collect(args.conf_dir)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(render(sections))
-    missing = missing_sources(sections)
-    for p in missing:
-        print(f"warning: conf/{p.file}:{p.line}: {p.name} has no source", file=sys.stderr)
-    print(f"wrote {_shown(args.output)} ({sum(len(s.parameters) for s in sections)} parameters)")
-    return 1 if missing else 0
+    errors = declaration_problems(sections)[0] + [line for s in sections for line in s.problems]
+    for line in errors:
+        print(f"error: {line}", file=sys.stderr)
+    print(f"wrote {_shown_path(args.output)} ({sum(len(s.parameters) for s in sections)} parameters)")
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sim.core.incidents import SCHOOL_YEAR_DAYS, Location
 from sim.core.mechanism import Mechanism, MechanismParams
 from sim.core.outcomes import POINTS_ACTIVITY, REGISTRY, Kind
-from sim.core.parameters import param
+from sim.core.parameters import NOT_A_PARAMETER, param
 
 if TYPE_CHECKING:
     from sim.core.config import SimConfig
@@ -46,20 +46,38 @@ REGISTRY.computed(
 )
 
 
+MENU_SOURCE = (
+    "assumption: the draft toolkit named workshops, assemblies, presentations and targeted weapon sweeps; the real "
+    "price list is not public, so costs, reach, hours and preferences are all assumptions"
+)
+
+
 class PointsActivity(BaseModel):
     """One item of the points menu."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    cost: float = Field(gt=0.0, le=1000.0, description="Points it costs")
-    reach: Literal["school", "year_group", "class"] = Field(description="Who takes part (each is a police contact)")
-    officer_hours: float = Field(ge=0.0, le=100.0, description="Officer hours it takes")
-    weight: float = Field(ge=0.0, le=1000.0, description="Relative preference of schools for it")
-    detects: str | None = Field(default=None, description="Incident type it can uncover (a weapon sweep)")
-    detection_probability: float = Field(
-        default=0.0, ge=0.0, le=1.0, description="Chance per participant of average risk that it uncovers one"
+    source: str = Field(
+        default=MENU_SOURCE,
+        min_length=1,
+        description="Where this item's figures come from (a citation, or 'assumption...'): the source of each setting",
+        json_schema_extra=dict(NOT_A_PARAMETER),
     )
-
+    cost: float = param(unit="points", range=(0.5, 100.0), meaning="Points it costs")
+    reach: Literal["school", "year_group", "class"] = param(
+        unit="who takes part", meaning="Who takes part (each participant is a police contact)"
+    )
+    officer_hours: float = param(unit="officer hours", range=(0.0, 24.0), meaning="Officer hours it takes")
+    weight: float = param(unit="relative weight", range=(0.0, 100.0), meaning="Relative preference of schools for it")
+    detects: str | None = param(
+        None, unit="incident type", meaning="Incident type it can uncover (a weapon sweep); none for most items"
+    )
+    detection_probability: float = param(
+        0.0,
+        unit="probability per participant",
+        range=(0.0, 1.0),
+        meaning="Chance per participant of average risk that it uncovers one",
+    )
 
 
 def _draw_index(weights: list[float], rng: np.random.Generator) -> int:
@@ -102,8 +120,7 @@ class PointsBudgetParams(MechanismParams):
         DEFAULT_MENU,
         unit="activities",
         meaning="The police-led activities that points buy: cost, reach, officer hours, preference, what it finds",
-        source="assumption: the draft toolkit named workshops, assemblies, presentations and targeted weapon "
-        "sweeps; the real price list is not public, so costs, reach, hours and preferences are all assumptions",
+        source=MENU_SOURCE,
     )
 
 

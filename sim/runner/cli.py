@@ -9,7 +9,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim.core.compose import CONF_DIR, to_sim_config
+from sim.core.compose import CONF_DIR, register_defaults, to_sim_config
 from sim.core.config import ConfigError, SimConfig
 from sim.core.model import quiet_mesa
 from sim.runner.run import run_simulation, summary_table, write_outputs
@@ -18,6 +18,9 @@ from sim.runner.sweep import job_dir_is_multirun, run_job
 
 def _run_and_write(config: SimConfig, out_dir: Path) -> None:
     write_outputs(run_simulation(config), out_dir)
+
+
+register_defaults()  # the schema defaults are config-group options (borough: hackney, students: default, ...)
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
