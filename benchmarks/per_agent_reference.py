@@ -1,6 +1,6 @@
 """The reference: a straightforward per-agent Mesa implementation of the daily student update.
 
-DESIGN §7 keeps the dense daily update of student state in numpy arrays held by the model, and the rules in agent
+The model keeps the dense daily update of student state in numpy arrays held by the model, and the rules in agent
 methods that run on the sparse events. This module is what the daily update would look like written the way most
 Mesa models are written: every student an ``Agent`` stepped each day with
 ``model.agents_by_type[ReferenceStudent].shuffle_do("step")``, each with its own draws from the model's random

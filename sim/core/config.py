@@ -83,7 +83,7 @@ class BoroughConfig(SectionSettings):
         350.0,
         unit="pupils per school",
         range=(50, 1000),
-        source="assumption: with 900 per secondary gives ~33k pupils, DESIGN §2 (30-35k)",
+        source="assumption: with 900 per secondary gives ~33k pupils, the size of Hackney's school population (30-35k)",
         meaning="Mean pupils per primary school",
     )
     secondary_pupils_mean: Positive = param(

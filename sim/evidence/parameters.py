@@ -45,7 +45,7 @@ NOT_SET_BY_VARIANTS = frozenset({"defaults", "sources", "name"})  # keys of a va
 
 @dataclass(frozen=True)
 class Evidence:
-    """A figure of DESIGN.md §6 (or §4), found in sources and validation targets by ``cited_as``."""
+    """A published figure the model draws on, found in sources and validation targets by ``cited_as``."""
 
     quantity: str
     value: str
@@ -116,7 +116,7 @@ EVIDENCE = (
         "-14% offending is used; violence is not modelled separately.",
     ),
     Evidence(
-        "runaway feedback loops in predictive policing (DESIGN §4)",
+        "runaway feedback loops in predictive policing",
         "urn model; a correction that discounts finds by patrol exposure",
         "Ensign et al. 2018",
         r"Ensign",
