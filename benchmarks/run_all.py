@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # this checkout's sim, also in the subprocesses (ENV)
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-SCENARIOS = ("no_police", "embedded_officer", "hackney_pilot", "supportive_policing")
+SCENARIOS = tuple(sorted(p.stem for p in (ROOT / "conf" / "scenario").glob("*.yaml")))  # every policing model
 TARGETS = {
     "year_s": 0.3,
     "reference_ratio": 30.0,

@@ -18,10 +18,10 @@ import statistics
 import time
 
 from sim.core.compose import compose_config
-from sim.core.model import BoroughModel
-from sim.core.model import quiet_mesa
+from sim.analysis.specs import scenario_files
+from sim.core.model import BoroughModel, quiet_mesa
 
-SCENARIOS = ("no_police", "embedded_officer", "hackney_pilot", "supportive_policing")
+SCENARIOS = tuple(scenario_files())  # every policing model in conf/scenario/
 
 
 def time_year(overrides: list[str]) -> tuple[float, float, int, int]:

@@ -9,6 +9,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from sim.core.compose import CONF_DIR, to_sim_config
+from sim.core.outcomes import REGISTRY
 from sim.runner.sweep import planned_jobs
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR.parent / "experiments").glob("*.yaml"))
@@ -44,6 +45,8 @@ def test_experiment_declares_question_sweep_and_valid_jobs(name: str):
             assert config.days >= 1
         metrics = cfg.experiment.get("metrics") or []
         assert metrics, "an experiment names the outcomes that answer its question"
+        unknown = [m for m in metrics if m not in REGISTRY]
+        assert not unknown, f"experiment.metrics names undeclared outcomes: {unknown}"
 
 
 def test_experiments_folder_is_the_hydra_experiment_group():

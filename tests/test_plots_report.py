@@ -16,9 +16,8 @@ import pandas as pd
 import pytest
 
 from sim.analysis.aggregate import SweepResult, aggregate
+from sim.analysis.specs import FALLBACK_COLOURS, scenario_files
 from sim.analysis.plots import (
-    FALLBACK_COLOURS,
-    SCENARIO_COLOURS,
     make_plots,
     plot_heatmap,
     scenario_colour,
@@ -199,10 +198,11 @@ def test_failed_missing_and_no_finished_runs(result, tmp_path):
 
 
 def test_scenario_colours_are_fixed_and_deterministic():
-    assert scenario_colour("no_police") == SCENARIO_COLOURS["no_police"]
-    assert len(set(SCENARIO_COLOURS.values())) == len(SCENARIO_COLOURS)
+    files = scenario_files()
+    assert scenario_colour("no_police") == files["no_police"]["colour"] == "#000000"
+    colours = [scenario_colour(s) for s in files]
+    assert len(set(colours)) == len(colours), "two scenarios in conf/scenario/ share a colour"
     assert scenario_colour("my_new_model") == scenario_colour("my_new_model")
-    assert scenario_colour("my_new_model") not in SCENARIO_COLOURS.values()
     # a stable hash of the name (not Python's per-process randomised hash()), so the same in every sweep
     assert scenario_colour("my_new_model") == FALLBACK_COLOURS[zlib.crc32(b"my_new_model") % len(FALLBACK_COLOURS)]
     assert scenario_order(["zeta", "hackney_pilot", "no_police"], "hackney_pilot") == [

@@ -16,8 +16,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.analysis.stats import summarise
 from sim.analysis.folders import ERROR_FILE, RUN_FILE, SWEEP_FILE
+from sim.analysis.stats import summarise
+from sim.core.configure import load_built_in_mechanisms
+from sim.core.metrics import RUN_LABELS
+from sim.core.outcomes import REGISTRY, Kind
 
 DEFAULT_BASELINE = "no_police"
 ID_COLUMNS = ("run", "scenario", "seed")
@@ -111,8 +114,9 @@ def swept_factors(runs: pd.DataFrame) -> list[str]:
 
 
 def metric_columns(runs: pd.DataFrame, metrics_keys: list[str]) -> list[str]:
-    """Numeric outcome columns (identifiers and sizes excluded)."""
-    skip = {"seed", "days", "students", "students_over_policed", "schools", "points_budget_per_school"}
+    """Numeric outcome columns: what was run (seed, sizes) and settings echoed as labels excluded."""
+    load_built_in_mechanisms()
+    skip = set(RUN_LABELS) | {m.key for m in REGISTRY if m.kind is Kind.LABEL}
     return [k for k in metrics_keys if k not in skip and k in runs and pd.api.types.is_numeric_dtype(runs[k])]
 
 

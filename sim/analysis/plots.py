@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 import textwrap
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,17 @@ import seaborn as sns
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from sim.analysis.specs import (
+    RATE_UNIT,
+    Spec,
+    contact_colour,
+    contact_types,
+    headline,
+    headline_counts,
+    headline_rri,
+    scenario_colour,
+    specs,
+)
 from sim.analysis.stats import mean_ci
 
 if TYPE_CHECKING:
@@ -34,55 +44,16 @@ if TYPE_CHECKING:
 
 DPI = 150
 FIGURES_DIR = "figures"
-RATE_UNIT = "per 1,000 students per school year"
-
-# Okabe & Ito (2008) colour-blind-safe palette: one fixed colour per known scenario, in every figure/sweep.
-SCENARIO_COLOURS: dict[str, str] = {
-    "no_police": "#000000",  # black
-    "embedded_officer": "#D55E00",  # vermillion
-    "hackney_pilot": "#0072B2",  # blue
-    "supportive_policing": "#009E73",  # bluish green
-}
-SCENARIO_ORDER = tuple(SCENARIO_COLOURS)
-# Other scenarios (added by analysts) take a colour from the rest of Okabe-Ito, then Paul Tol's muted scheme,
-# picked by a stable hash of the name: the same name always gets the same colour.
-FALLBACK_COLOURS = ("#E69F00", "#56B4E9", "#CC79A7", "#882255", "#44AA99", "#999933", "#AA4499", "#332288")
-
-# Contact types: a palette unlike the scenario colours (Paul Tol's "light" scheme), so a type is never read as
-# a scenario.
+# What is shown comes from the outcome registry (sim/core/outcomes.py) through sim/analysis/specs.py: the headline
+# outcomes by rank, their RRIs, the kinds of police contact; the scenarios' colours from their conf/scenario files.
 CONTACT_TYPES: dict[str, tuple[str, str]] = {
-    "presence": ("presence", "#77AADD"),
-    "incident_response": ("incident response", "#EE8866"),
-    "lesson": ("lesson", "#EEDD88"),
-    "points_activity": ("points activity", "#44BB99"),
-    "corridor_stop": ("corridor stop", "#FFAABB"),
+    c.name.removeprefix("police_contacts_"): (c.label.removesuffix(" contacts").lower(), contact_colour(c))
+    for c in contact_types()
 }
-
-# (metric, short title, axis label, kind): kind "rate" (per 1,000 per year), "share" (0-1, as %), "ratio".
-HEADLINE: tuple[tuple[str, str, str, str], ...] = (
-    ("unnecessary_crime_records_per_1000", "Unnecessary crime records", RATE_UNIT, "rate"),
-    ("police_contacts_per_1000", "Police contacts", RATE_UNIT, "rate"),
-    ("crime_records_per_1000", "Crime records", RATE_UNIT, "rate"),
-    (
-        "serious_incidents_appropriate_response_share",
-        "Serious incidents with an appropriate response",
-        "share of serious incidents (%)",
-        "share",
-    ),
-)
-RRI: tuple[tuple[str, str, str, str], ...] = (
-    ("rri_police_contacts", "RRI: police contacts", "relative rate index", "ratio"),
-    ("rri_crime_records", "RRI: crime records", "relative rate index", "ratio"),
-)
-TIME_SERIES: tuple[tuple[str, str], ...] = (
-    ("unnecessary_crime_records", "Unnecessary crime records"),
-    ("crime_records", "Crime records"),
-    ("police_contacts", "Police contacts"),
-)
-HEATMAP_METRICS: tuple[tuple[str, str], ...] = (
-    ("unnecessary_crime_records_per_1000", "Unnecessary crime records"),
-    ("police_contacts_per_1000", "Police contacts"),
-)
+HEADLINE: tuple[Spec, ...] = headline()
+RRI: tuple[Spec, ...] = headline_rri()
+TIME_SERIES: tuple[tuple[str, str], ...] = headline_counts()
+HEATMAP_METRICS: tuple[tuple[str, str], ...] = tuple((key, title) for key, title, _, kind in HEADLINE[:2])
 PLUS_MINUS = "\N{PLUS-MINUS SIGN}"
 HEAT_MIN_SPAN = 0.05  # a heatmap's colour scale spans at least ±5% of the panel's mean
 
@@ -90,19 +61,10 @@ HEAT_MIN_SPAN = 0.05  # a heatmap's colour scale spans at least ±5% of the pane
 # --------------------------------------------------------------------------------------------------- colours
 
 
-def scenario_colour(name: str) -> str:
-    """Return a scenario's fixed colour: Okabe-Ito for the four known ones, a stable hashed pick otherwise."""
-    if name in SCENARIO_COLOURS:
-        return SCENARIO_COLOURS[name]
-    return FALLBACK_COLOURS[zlib.crc32(str(name).encode()) % len(FALLBACK_COLOURS)]
-
-
 def scenario_order(scenarios: list[str] | set[str] | pd.Series, baseline: str | None = None) -> list[str]:
-    """Baseline first, then the known scenarios in their usual order, then any others alphabetically."""
+    """Baseline first, then the scenarios alphabetically."""
     present = {str(s) for s in scenarios}
-    known = [s for s in SCENARIO_ORDER if s in present]
-    others = sorted(present - set(known))
-    order = known + others
+    order = sorted(present)
     if baseline in present:
         order.remove(baseline)
         order.insert(0, baseline)
@@ -597,7 +559,7 @@ def plot_time_series(result: SweepResult) -> plt.Figure | None:
     daily = result.daily
     if daily is None or daily.empty or "students" not in result.runs or "day" not in daily:
         return None
-    contact_cols = [f"contact_{t}" for t in CONTACT_TYPES if f"contact_{t}" in daily]
+    contact_cols = [f"police_contacts_{t}" for t in CONTACT_TYPES if f"police_contacts_{t}" in daily]
     frame = daily[["run", "scenario", "day"]].copy()
     specs = []
     for m, title in TIME_SERIES:
@@ -756,27 +718,10 @@ def _heat_limits(values: np.ndarray) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def _experiment_specs(result: SweepResult) -> tuple[tuple[str, str, str, str], ...]:
+def _experiment_specs(result: SweepResult) -> tuple[Spec, ...]:
     """The experiment's own outcomes of interest (``experiment.metrics`` in its YAML), as panel specs."""
     names = ((result.meta or {}).get("experiment") or {}).get("metrics") or []
-    specs = []
-    for name in names:
-        if name.endswith("_share"):
-            kind, unit = "share", "share (%)"
-        elif name.endswith("_per_1000"):
-            kind, unit = "rate", RATE_UNIT
-        elif name.startswith("rri_"):
-            kind, unit = "ratio", "relative rate index (1 = equal rates)"
-        elif "tv_distance" in name:
-            kind, unit = "ratio", "total-variation distance\n(0 = patrols follow true risk)"
-        elif name.endswith("_hours") or name.startswith("officer_hours"):
-            kind, unit = "ratio", "hours over the days run"
-        elif name == "points_spent":
-            kind, unit = "ratio", "points, all schools"
-        else:
-            kind, unit = "ratio", "count over the days run"
-        specs.append((name, name.replace("_", " ").capitalize(), unit, kind))
-    return tuple(specs)
+    return specs(*names)
 
 
 def plot_experiment_metrics(result: SweepResult) -> plt.Figure | None:

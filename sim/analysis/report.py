@@ -32,8 +32,6 @@ NA = "\N{EN DASH}"  # a value that cannot be given
 DASH = "\N{EN DASH}"  # ranges: 0-3
 TARGET_RELATIVE_HALF_WIDTH = 0.10  # precision target: a 95% CI half-width of 10% of the mean
 
-SHARE_UNNECESSARY = (("unnecessary_share", "Unnecessary share of all records", "share of crime records (%)", "share"),)
-RRI_UNNECESSARY = (("rri_unnecessary_crime_records", "RRI: unnecessary crime records", "relative rate index", "ratio"),)
 
 FIGURE_CAPTIONS: dict[str, tuple[str, str]] = {
     "outcomes": (
@@ -314,10 +312,10 @@ def _outcome_tables(result: SweepResult) -> list[dict[str, Any]]:
     head = ["scenario", *[f"`{o}`" for o in others], "seeds"]
     tables = []
     for title, specs in (
-        ("Volume and safety", _specs(result, HEADLINE + SHARE_UNNECESSARY)),
+        ("Volume and safety", _specs(result, HEADLINE)),
         (
             "Disproportionality (relative rate index: over-policed ÷ other students; 1 = equal rates)",
-            _specs(result, RRI + RRI_UNNECESSARY),
+            _specs(result, RRI),
         ),
     ):
         if not specs:

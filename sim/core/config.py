@@ -610,8 +610,9 @@ class ScenarioConfig(Settings):
     :func:`sim.core.configure.validate_config`.
     """
 
-    name: str = Field(min_length=1, description="Scenario label used in outputs")
-    description: str = Field(default="", description="What the policing model is, in a sentence")
+    name: Annotated[str, Field(min_length=1)] = label(meaning="Scenario label used in outputs")
+    description: str = label("", meaning="What the policing model is, in a sentence")
+    colour: str = label("", meaning="The scenario's colour in figures (e.g. '#0072B2'); none: a stable pick by name")
     mechanisms: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="The policing mechanisms, in order: name -> parameters"
     )

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from sim.core.model import BoroughModel
 
 GROUPS = ("not_over_policed", "over_policed")
+RATE_UNIT = "per 1,000 students per school year"
 CORE = "core"  # the owner of the model's own outcomes
 
 
@@ -56,9 +57,15 @@ class Metric:
     label: str
     meaning: str
     owner: str = CORE
-    headline: bool = False  # a headline outcome: in the DataCollector, the figures and the report
+    headline: int = 0  # a headline outcome's rank (1 first; 0: not headline): the DataCollector, figures, report
     summary: bool = False  # shown in the table printed after a single run
     fmt: str = "{:,.2f}"
+    title: str = ""  # a short title for a figure panel (the label, when not given)
+
+    @property
+    def short(self) -> str:
+        """The figure-panel title."""
+        return self.title or self.label
 
     def format(self, value: Any) -> str:
         """The value as shown in tables ('n/a' when missing)."""
@@ -153,7 +160,7 @@ class OutcomeRegistry:
         per_1000: bool = False,
         group_rates: bool = False,
         rri: bool = False,
-        headline: bool = False,
+        headline: int = 0,
         summary: bool = False,
     ) -> Counted:
         """Declare an outcome counted per day, school and group; returns its ledger slot.
@@ -167,7 +174,7 @@ class OutcomeRegistry:
             per_1000: also report ``<name>_per_1000``.
             group_rates: also report ``<name>_per_1000_over_policed`` and ``..._not_over_policed``.
             rri: also report ``rri_<name>``.
-            headline: its rate (and RRI) are headline outcomes.
+            headline: its rate (and RRI) are headline outcomes, ranked so (1 first; 0: not headline).
             summary: its rate is shown in the summary after a single run.
         """
         counter = Counted(len(self.counters), name, label, meaning, unit, owner)
@@ -211,24 +218,26 @@ class OutcomeRegistry:
         per_1000: bool,
         group_rates: bool,
         rri: bool,
-        headline: bool,
+        headline: int,
         summary: bool,
     ) -> None:
-        rate_unit = "per 1,000 students per school year"
+        rate_unit = RATE_UNIT
         if per_1000:
             self._add(Metric(f"{name}_per_1000", Kind.RATE, rate_unit, f"{label} per 1,000 students",
-                             f"{meaning} Per 1,000 students per school year.", owner, headline, summary, "{:,.2f}"))  # fmt: skip
+                             f"{meaning} Per 1,000 students per school year.", owner, headline, summary, "{:,.2f}",
+                             label))  # fmt: skip
             self.derived[f"{name}_per_1000"] = lambda t: t.rate(by_group(t).sum(), t.students)
         if group_rates:
             for g, group in enumerate(GROUPS):
                 who = "students from over-policed communities" if g else "other students"
                 self._add(Metric(f"{name}_per_1000_{group}", Kind.RATE, rate_unit, f"{label} per 1,000 {who}",
-                                 f"{meaning} Per 1,000 {who} per school year.", owner, headline))  # fmt: skip
+                                 f"{meaning} Per 1,000 {who} per school year.", owner))  # fmt: skip
                 self.derived[f"{name}_per_1000_{group}"] = lambda t, g=g: t.group_rates(by_group(t))[1 - g]
         if rri:
             self._add(Metric(f"rri_{name}", Kind.RRI, "ratio", f"RRI, {label.lower()}",
                              f"Relative rate index of {label.lower()}: the rate per student from over-policed "
-                             "communities over the rate for other students.", owner, headline, summary, "{:.2f}"))  # fmt: skip
+                             "communities over the rate for other students.", owner, headline, summary, "{:.2f}",
+                             f"RRI: {label.lower()}"))  # fmt: skip
             self.derived[f"rri_{name}"] = lambda t: ratio(*t.group_rates(by_group(t)))
 
     def total(
@@ -241,7 +250,7 @@ class OutcomeRegistry:
         unit: str,
         group_rates: bool = True,
         rri: bool = True,
-        headline: bool = True,
+        headline: int = 0,
         summary: bool = True,
     ) -> None:
         """Declare the sum of several counted outcomes (``parts()`` is asked each time: later declarations count)."""
@@ -258,7 +267,7 @@ class OutcomeRegistry:
         *,
         label: str,
         meaning: str,
-        headline: bool = False,
+        headline: int = 0,
         summary: bool = False,
     ) -> None:
         """Declare the ratio of two counted outcomes (null when the denominator is 0)."""
@@ -275,7 +284,7 @@ class OutcomeRegistry:
         meaning: str,
         owner: str = CORE,
         compute: Callable[[BoroughModel], Any] | None = None,
-        headline: bool = False,
+        headline: int = 0,
         summary: bool = False,
         fmt: str = "{:,.2f}",
     ) -> Metric:
@@ -321,8 +330,8 @@ class OutcomeRegistry:
         return key in self.metrics
 
     def headline(self) -> list[Metric]:
-        """The headline metrics, in declaration order."""
-        return [m for m in self if m.headline]
+        """The headline metrics, by rank."""
+        return sorted((m for m in self if m.headline), key=lambda m: m.headline)
 
     def owned_by(self, owner: str) -> list[Metric]:
         """The metrics a mechanism (or "core") owns."""
@@ -441,7 +450,7 @@ _R.share(
     SERIOUS_INCIDENTS,
     label="Serious incidents with an appropriate response",
     meaning="Share of serious incidents that got an appropriate response.",
-    headline=True,
+    headline=4,
     summary=True,
 )
 INCIDENTS_KNOWN_TO_POLICE = _R.counted(
@@ -492,6 +501,7 @@ _R.total(
     label="Police contacts",
     meaning="Police contacts with young people, all kinds.",
     unit="contacts",
+    headline=2,
 )
 CRIME_RECORDS = _R.counted(
     "crime_records",
@@ -501,7 +511,7 @@ CRIME_RECORDS = _R.counted(
     per_1000=True,
     group_rates=True,
     rri=True,
-    headline=True,
+    headline=3,
     summary=True,
 )
 UNNECESSARY_CRIME_RECORDS = _R.counted(
@@ -512,7 +522,7 @@ UNNECESSARY_CRIME_RECORDS = _R.counted(
     per_1000=True,
     group_rates=True,
     rri=True,
-    headline=True,
+    headline=1,
     summary=True,
 )
 _R.share(
@@ -521,6 +531,7 @@ _R.share(
     CRIME_RECORDS,
     label="Share of records that were unnecessary",
     meaning="Unnecessary crime records over all crime records.",
+    headline=5,
     summary=True,
 )
 EXCLUSIONS = _R.counted(

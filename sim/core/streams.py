@@ -234,18 +234,14 @@ class RandomStreams:
         return key
 
     def uniform(self, purpose: str, day: int, student: int, slot: int = 0) -> float:
-        """A keyed uniform draw in [0, 1) for one event: the same key always gives the same number."""
+        """A keyed uniform draw in [0, 1) for one event: the same key always gives the same number.
+
+        ``splitmix64(splitmix64(day key ^ student) ^ slot)``, top 53 bits: the scalar form of :meth:`uniforms`.
+        """
         key = self._day_keys.get((purpose, day))
         if key is None:
             key = self._day_key(purpose, day)
-        # _splitmix64(_splitmix64(key ^ student) ^ slot), written out: this is called for every sparse event
-        z = ((key ^ (student & _MASK)) + _GOLDEN) & _MASK
-        z = ((z ^ (z >> 30)) * _MIX1) & _MASK
-        z = ((z ^ (z >> 27)) * _MIX2) & _MASK
-        z = ((z ^ (z >> 31) ^ (slot & _MASK)) + _GOLDEN) & _MASK
-        z = ((z ^ (z >> 30)) * _MIX1) & _MASK
-        z = ((z ^ (z >> 27)) * _MIX2) & _MASK
-        return ((z ^ (z >> 31)) >> 11) * _TO_UNIT
+        return (_splitmix64(_splitmix64(key ^ (student & _MASK)) ^ (slot & _MASK)) >> 11) * _TO_UNIT
 
     def uniforms(self, purpose: str, day: int, students: np.ndarray, slot: int | np.ndarray = 0) -> np.ndarray:
         """Vectorised :meth:`uniform` for many students on one day (identical numbers, element by element)."""

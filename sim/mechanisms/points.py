@@ -27,7 +27,7 @@ OWNER = "points_budget"
 REGISTRY.officer_activity("points_activity", owner=OWNER, meaning="Officer hours running points-funded activities.")
 REGISTRY.computed(
     "points_budget_per_school",
-    kind=Kind.VALUE,
+    kind=Kind.LABEL,
     unit="points per school per school year",
     label="Points budget per school",
     meaning="The points each school may spend per school year.",

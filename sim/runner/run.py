@@ -9,6 +9,7 @@ from typing import Any
 
 from sim.core.config import SimConfig
 from sim.core.model import BoroughModel, quiet_mesa
+from sim.core.outcomes import REGISTRY, Metric
 
 
 def run_simulation(config: SimConfig) -> BoroughModel:
@@ -32,38 +33,17 @@ def write_outputs(model: BoroughModel, out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-SUMMARY_ROWS = [
-    ("students", "Students", "{:,.0f}"),
-    ("incidents", "Incidents (school + school run)", "{:,.0f}"),
-    ("serious_incidents", "Serious incidents", "{:,.0f}"),
-    ("serious_incidents_appropriate_response_share", "  share with an appropriate response", "{:.1%}"),
-    ("police_contacts_per_1000", "Police contacts per 1,000 students", "{:,.1f}"),
-    ("police_contacts_presence_per_1000", "  presence", "{:,.1f}"),
-    ("police_contacts_incident_response_per_1000", "  incident response", "{:,.1f}"),
-    ("police_contacts_lesson_per_1000", "  lessons", "{:,.1f}"),
-    ("police_contacts_points_activity_per_1000", "  points activities", "{:,.1f}"),
-    ("police_contacts_corridor_stop_per_1000", "  corridor stops", "{:,.1f}"),
-    ("crime_records_per_1000", "Crime records per 1,000 students", "{:,.2f}"),
-    ("unnecessary_crime_records_per_1000", "Unnecessary crime records per 1,000", "{:,.2f}"),
-    ("unnecessary_share", "  share of records that were unnecessary", "{:.1%}"),
-    ("rri_police_contacts", "RRI, police contacts (over-policed / other)", "{:.2f}"),
-    ("rri_crime_records", "RRI, crime records", "{:.2f}"),
-    ("exclusions_per_1000", "Exclusions per 1,000 students", "{:,.1f}"),
-    ("unmet_youth_work_referrals", "Unmet youth-work referrals", "{:,.0f}"),
-    ("unmet_mental_health_referrals", "Unmet mental-health referrals", "{:,.0f}"),
-    ("teacher_police_work_hours", "Teacher hours on police-like work", "{:,.0f}"),
-    ("officer_hours", "Officer hours", "{:,.0f}"),
-    ("points_spent", "Points spent (all schools)", "{:,.0f}"),
-]
+def summary_rows() -> list[Metric]:
+    """The metrics shown after a single run: those declared with ``summary=True``, in declaration order."""
+    return [m for m in REGISTRY if m.summary]
 
 
 def summary_table(metrics: dict[str, Any]) -> str:
-    """A readable table of the headline outcomes (per school year)."""
+    """A readable table of the run's main outcomes (per school year), as the outcome registry declares them."""
     title = f"{metrics['scenario']} | borough {metrics['borough']} | seed {metrics['seed']} | {metrics['days']} days"
-    width = max(len(label) for _, label, _ in SUMMARY_ROWS) + 2
+    rows = [("Students", f"{metrics['students']:,}")]
+    rows += [(m.label, m.format(metrics.get(m.key))) for m in summary_rows() if m.key in metrics]
+    width = max(len(label) for label, _ in rows) + 2
     lines = [title, "-" * len(title)]
-    for key, label, fmt in SUMMARY_ROWS:
-        value = metrics.get(key)
-        shown = "n/a" if value is None else fmt.format(value)
-        lines.append(f"{label:<{width}}{shown:>14}")
+    lines += [f"{label:<{width}}{shown:>14}" for label, shown in rows]
     return "\n".join(lines)

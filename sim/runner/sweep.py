@@ -30,6 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.analysis.folders import ERROR_FILE, RUN_FILE, SWEEP_FILE, environment_summary
 from sim.core.config import ConfigError, SimConfig
+from sim.core.outcomes import REGISTRY
 
 PROGRESS_FILE = ".progress"
 MAX_DIRNAME = 180
@@ -201,6 +202,10 @@ class SweepCallback(Callback):
                             print(f"error: seed must be a non-negative integer, got {value!r}", file=sys.stderr)
                             sys.exit(2)
         experiment = _plain(config.get("experiment"))
+        unknown = [m for m in (experiment or {}).get("metrics") or [] if m not in REGISTRY]
+        if unknown:
+            print(f"error: experiment.metrics names outcomes that are not declared: {unknown}", file=sys.stderr)
+            sys.exit(2)
         meta = {
             "experiment": experiment,
             "task_overrides": list(config.hydra.overrides.task),

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from mesa.visualization import SolaraViz, make_plot_component
 
-from sim.core.model import BoroughModel
-from sim.core.model import quiet_mesa
+from sim.analysis.specs import scenario_files
+from sim.core.model import BoroughModel, quiet_mesa
 
-SCENARIOS = ["no_police", "embedded_officer", "hackney_pilot", "supportive_policing"]
+SCENARIOS = list(scenario_files())  # every policing model in conf/scenario/
 
 model_params = {
     "policing": {"type": "Select", "value": "hackney_pilot", "values": SCENARIOS, "label": "Policing model"},
