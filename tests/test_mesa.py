@@ -130,3 +130,19 @@ def test_model_is_garbage_collectable(scenario):
     del model
     gc.collect()
     assert ref() is None, "BoroughModel is kept alive after del + gc.collect()"
+
+
+def test_mesas_unpaired_generators_are_refused_with_a_pointer_to_the_paired_draws():
+    model = BoroughModel(policing="embedded_officer", borough="small", days=2, rng=1)
+    teacher = model.teachers[0]
+    for use in (
+        lambda: model.random.random(),
+        lambda: teacher.random.choice([1, 2, 3]),
+        lambda: model.agents.shuffle(),
+        lambda: model.rng.random(),
+        lambda: teacher.rng.integers(5),
+    ):
+        with pytest.raises(RuntimeError, match=r"incident\.draw\(purpose\)"):
+            use()
+    model.run_for(2)  # the model itself never uses them
+    assert model.day == 2
