@@ -34,13 +34,11 @@ def _clean(value: Any) -> Any:
 
 def totals(model: BoroughModel, counts: np.ndarray, days: int) -> Totals:
     """Counts summed over days and schools, ``(counter, group)``, with the population they are rates of."""
-    over_policed = model.population.over_policed
-    n_over = int(over_policed.sum())
-    declared = len(REGISTRY.counters)
-    if len(counts) < declared:  # outcomes declared after this model was built: it never counted them
-        counts = np.concatenate([counts, np.zeros((declared - len(counts), 2), dtype=counts.dtype)])
+    n_other, n_over = model.population.students_by_group
+    pairs = [(float(a), float(b)) for a, b in counts.tolist()]
+    pairs += [(0.0, 0.0)] * (len(REGISTRY.counters) - len(pairs))  # declared after this model was built: never counted
     scale = SCHOOL_YEAR_DAYS / days if days else float("nan")  # no day run: rates are undefined (null)
-    return Totals(counts.astype(float), int(model.population.n), (int(len(over_policed) - n_over), n_over), scale)
+    return Totals(pairs, int(model.population.n), (n_other, n_over), scale)
 
 
 def reported(model: BoroughModel, registry: OutcomeRegistry = REGISTRY) -> list[Metric]:
@@ -88,18 +86,26 @@ RUN_LABELS: dict[str, tuple[Kind, str, str]] = {
 
 
 def running_reporters() -> dict[str, Callable[[BoroughModel], Any]]:
-    """Mesa DataCollector reporters: the day, and every headline or summary count, rate, share and RRI so far.
+    """Mesa DataCollector reporters: the day, every headline rate, share and RRI so far with the headline rates'
+    counts and group rates, and the counts shown in the run summary.
 
     They read the ledger's running totals (up to the last finished day), so they cost microseconds per step, and
     their values on the last day are those of :func:`year_metrics`. Headline counts come with their rates.
     """
     reporters: dict[str, Callable[[BoroughModel], Any]] = {"day": lambda m: m.day}
-    wanted = [m for m in REGISTRY if (m.headline or m.summary) and m.key in REGISTRY.derived]
+    wanted = [
+        m
+        for m in REGISTRY
+        if m.key in REGISTRY.derived and (m.headline or (m.summary and m.kind is Kind.COUNT))
+    ]
     keys = [m.key for m in wanted]
-    for m in wanted:  # a headline rate's count too (crime_records beside crime_records_per_1000)
+    for m in wanted:  # a headline rate's count and group rates too (crime_records beside crime_records_per_1000)
         count = m.key.removesuffix("_per_1000")
-        if m.kind is Kind.RATE and count != m.key and count in REGISTRY.derived and count not in keys:
-            keys.append(count)
+        if m.kind is not Kind.RATE or count == m.key:
+            continue
+        for key in (count, *(f"{m.key}_{group}" for group in GROUPS)):
+            if key in REGISTRY.derived and key not in keys:
+                keys.append(key)
     for key in keys:
         derive = REGISTRY.derived[key]
         reporters[key] = lambda m, derive=derive: _clean(derive(m.running_totals()))

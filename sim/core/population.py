@@ -76,6 +76,8 @@ class StudentPopulation:
             borough_cfg.over_policed_student_share_elsewhere,
         )
         self.over_policed = rng.random(n) < p_op
+        n_over = int(self.over_policed.sum())
+        self.students_by_group = (n - n_over, n_over)  # (not from an over-policed community, from one)
 
         s = cfg.propensity_sigma
         self._base_log_propensity = rng.normal(-(s**2) / 2, s, size=n) + np.where(
