@@ -47,7 +47,7 @@ FIGURES_DIR = "figures"
 # What is shown comes from the outcome registry (sim/core/outcomes.py) through sim/analysis/specs.py: the headline
 # outcomes by rank, their RRIs, the kinds of police contact; the scenarios' colours from their conf/scenario files.
 CONTACT_TYPES: dict[str, tuple[str, str]] = {
-    c.name.removeprefix("police_contacts_"): (c.label.removesuffix(" contacts").lower(), contact_colour(c))
+    c.name.removeprefix("police_contacts_"): (c.label.removesuffix(" contacts").lower().replace("-", " "), contact_colour(c))
     for c in contact_types()
 }
 HEADLINE: tuple[Spec, ...] = headline()
