@@ -250,7 +250,8 @@ class OutcomeRegistry:
         if rri:
             self._add(Metric(f"rri_{name}", Kind.RRI, "ratio", f"RRI, {label.lower()}",
                              f"Relative rate index of {label.lower()}: the rate per student from over-policed "
-                             "communities over the rate for other students.", owner, headline, summary, "{:.2f}",
+                             "communities over the rate for other students.", owner, headline,
+                             summary and bool(headline), "{:.2f}",
                              f"RRI: {label.lower()}"))  # fmt: skip
             self.derived[f"rri_{name}"] = lambda t: ratio(*t.group_rates(by_group(t)))
 
