@@ -15,7 +15,7 @@ import numpy as np
 from sim.core.borough import PHASE_NAMES
 from sim.core.incidents import SCHOOL_YEAR_DAYS
 from sim.core.mechanism import BUILT_IN_MECHANISMS
-from sim.core.outcomes import CORE, GROUPS, REGISTRY, Hours, Kind, Metric, OutcomeRegistry, Totals
+from sim.core.outcomes import CORE, GROUPS, REGISTRY, Derive, Hours, Kind, Metric, OutcomeRegistry, Totals
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,6 +87,11 @@ RUN_LABELS: dict[str, tuple[Kind, str, str]] = {
 """The keys that say what was run, first in every ``metrics.json``."""
 
 
+def _reporter(derive: Derive) -> Callable[[BoroughModel], Any]:
+    """A DataCollector reporter of a count-derived metric, from the ledger's running totals."""
+    return lambda m: _clean(derive(m.running_totals()))
+
+
 def running_reporters() -> dict[str, Callable[[BoroughModel], Any]]:
     """Mesa DataCollector reporters: the day, and every headline or summary count, rate, share and RRI so far.
 
@@ -102,7 +107,7 @@ def running_reporters() -> dict[str, Callable[[BoroughModel], Any]]:
             keys.append(count)
     for key in keys:
         derive = REGISTRY.derived[key]
-        reporters[key] = lambda m, derive=derive: _clean(derive(m.running_totals()))
+        reporters[key] = _reporter(derive)
     return reporters
 
 
@@ -123,12 +128,14 @@ def daily_frame(model: BoroughModel) -> pd.DataFrame:
     phase = model.borough.school_phase[school]
     present = np.unique(phase)  # categories: the phases present, as astype("category") would give
     columns: dict[str, Any] = {
-        "scenario": pd.Categorical.from_codes(np.zeros(len(day), dtype=np.int8), [model.config.scenario.name]),
+        "scenario": pd.Categorical.from_codes(
+            np.zeros(len(day), dtype=np.int8), pd.Index([model.config.scenario.name])
+        ),
         "seed": model.config.seed,
         "day": day,
         "school": school,
         "phase": pd.Categorical.from_codes(
-            np.searchsorted(present, phase).astype(np.int8), [PHASE_NAMES[p] for p in present]
+            np.searchsorted(present, phase).astype(np.int8), pd.Index([PHASE_NAMES[p] for p in present])
         ),
     }
     for counter in ledger.counters:

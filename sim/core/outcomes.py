@@ -84,7 +84,8 @@ class Counted(int):
     def __repr__(self) -> str:
         return f"Counted({self.name!r}, slot={int(self)})"
 
-    def __reduce__(self):  # pickled by name: the slot is this process's registry's
+    # pickled by name: the slot is this process's registry's
+    def __reduce__(self) -> tuple[Callable[[str], Counted], tuple[str]]:
         return (_counted_by_name, (self.name,))
 
 
@@ -224,7 +225,11 @@ class OutcomeRegistry:
                 who = "students from over-policed communities" if g else "other students"
                 self._add(Metric(f"{name}_per_1000_{group}", Kind.RATE, rate_unit, f"{label} per 1,000 {who}",
                                  f"{meaning} Per 1,000 {who} per school year.", owner, headline))  # fmt: skip
-                self.derived[f"{name}_per_1000_{group}"] = lambda t, g=g: t.group_rates(by_group(t))[1 - g]
+
+                def group_rate(t: Totals, g: int = g) -> float | None:
+                    return t.group_rates(by_group(t))[1 - g]
+
+                self.derived[f"{name}_per_1000_{group}"] = group_rate
         if rri:
             self._add(Metric(f"rri_{name}", Kind.RRI, "ratio", f"RRI, {label.lower()}",
                              f"Relative rate index of {label.lower()}: the rate per student from over-policed "
@@ -247,7 +252,7 @@ class OutcomeRegistry:
         """Declare the sum of several counted outcomes (``parts()`` is asked each time: later declarations count)."""
         self._add(Metric(name, Kind.COUNT, unit, label, meaning, fmt="{:,.0f}"))
         self.derived[name] = lambda t: sum(t.count(c) for c in parts())
-        self._rate_metrics(name, label, meaning, CORE, lambda t: sum(t.counts[c] for c in parts()),  # type: ignore[arg-type, return-value]
+        self._rate_metrics(name, label, meaning, CORE, lambda t: sum(t.counts[c] for c in parts()),
                            True, group_rates, rri, headline, summary)  # fmt: skip
 
     def share(
@@ -588,6 +593,20 @@ def _share_of_students(array: str) -> Callable[[BoroughModel], float | None]:
     return share
 
 
+def _records_of_severity(index: int) -> Callable[[BoroughModel], int]:
+    def records(model: BoroughModel) -> int:
+        return int(model.ledger.records_by_severity[index])
+
+    return records
+
+
+def _teacher_hours(slot: int) -> Callable[[BoroughModel], float]:
+    def hours(model: BoroughModel) -> float:
+        return float(model.ledger.hours[: model.day].sum(axis=(0, 1))[slot])
+
+    return hours
+
+
 _R.computed(
     "students_with_police_contact_share",
     kind=Kind.SHARE,
@@ -613,7 +632,7 @@ for _severity in range(1, 6):
         unit="records",
         label=f"Crime records, severity {_severity}",
         meaning=f"Crime records of incidents of severity {_severity} (1 low-level to 5 most serious).",
-        compute=lambda m, k=_severity - 1: int(m.ledger.records_by_severity[k]),
+        compute=_records_of_severity(_severity - 1),
         fmt="{:,.0f}",
     )
 for _slot, _name, _label, _meaning in (
@@ -628,7 +647,7 @@ for _slot, _name, _label, _meaning in (
         unit="hours",
         label=_label,
         meaning=_meaning,
-        compute=lambda m, s=_slot: float(m.ledger.hours[: m.day].sum(axis=(0, 1))[s]),
+        compute=_teacher_hours(_slot),
         summary=True,
         fmt="{:,.0f}",
     )
