@@ -18,8 +18,7 @@ import statistics
 import time
 
 from sim.core.compose import compose_config
-from sim.core.model import BoroughModel
-from sim.core.model import quiet_mesa
+from sim.core.model import BoroughModel, quiet_mesa
 
 SCENARIOS = ("no_police", "embedded_officer", "hackney_pilot", "supportive_policing")
 

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import yaml
 
-from sim.analysis.stats import summarise
 from sim.analysis.folders import ERROR_FILE, RUN_FILE, SWEEP_FILE
+from sim.analysis.stats import summarise
 
 DEFAULT_BASELINE = "no_police"
 ID_COLUMNS = ("run", "scenario", "seed")

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.stats import seeds_needed
 from sim.analysis.folders import RUN_FILE, environment_summary
 from sim.analysis.markdown import Table, render
 from sim.analysis.plots import HEADLINE, RATE_UNIT, RRI, scenario_order
+from sim.analysis.stats import seeds_needed
 from sim.core.incidents import SCHOOL_YEAR_DAYS
 
 if TYPE_CHECKING:

@@ -32,6 +32,7 @@ from sim.core.incidents import Incident, IncidentCatalogue, Location
 from sim.core.mechanism import Policing
 from sim.core.metrics import daily_frame, running_reporters, totals, year_metrics
 from sim.core.outcomes import (
+    CONTACTS_DUE_TO_CAPACITY_SHORTFALL,
     CORRIDOR_STOP,
     CRIME_RECORDS,
     INCIDENT_RESPONSE,
@@ -45,7 +46,6 @@ from sim.core.outcomes import (
     UNMET_YOUTH_WORK_REFERRALS,
     UNNECESSARY_CRIME_RECORDS,
     YOUTH_WORK_REFERRALS,
-    CONTACTS_DUE_TO_CAPACITY_SHORTFALL,
     Counted,
     Ledger,
     Totals,

@@ -100,8 +100,7 @@ def run_specs(data: dict[str, Any], seeds: int | None, borough: str | None, days
 
 def _run_one(overrides: list[str]) -> dict[str, Any]:
     from sim.core.compose import compose_config
-    from sim.core.model import BoroughModel
-    from sim.core.model import quiet_mesa
+    from sim.core.model import BoroughModel, quiet_mesa
 
     quiet_mesa()
     config = compose_config(overrides)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from mesa.visualization import SolaraViz, make_plot_component
 
-from sim.core.model import BoroughModel
-from sim.core.model import quiet_mesa
+from sim.core.model import BoroughModel, quiet_mesa
 
 SCENARIOS = ["no_police", "embedded_officer", "hackney_pilot", "supportive_policing"]
 
