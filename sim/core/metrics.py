@@ -44,8 +44,11 @@ def totals(model: BoroughModel, counts: np.ndarray, days: int) -> Totals:
 
 
 def reported(model: BoroughModel, registry: OutcomeRegistry = REGISTRY) -> list[Metric]:
-    """The metrics a run reports: the model's own, every built-in mechanism's (zero or null where the mechanism is
-    not in the run, so that every scenario reports the same keys), and those of the run's other mechanisms."""
+    """The metrics a run reports.
+
+    The model's own, every built-in mechanism's (zero or null where the mechanism is not in the run, so that every
+    scenario reports the same keys), and those of the run's other mechanisms.
+    """
     owners = {CORE, *BUILT_IN_MECHANISMS, *model.policing.names}
     return [metric for metric in registry if metric.owner in owners]
 

@@ -76,6 +76,7 @@ class Counted(int):
     contact_index: int | None  # for a kind of police contact: its column in the per-student contact counts
 
     def __new__(cls, slot: int, name: str, label: str, meaning: str, unit: str, owner: str) -> Counted:
+        """A counted outcome in ledger slot ``slot`` (see :meth:`OutcomeRegistry.counter`)."""
         obj = super().__new__(cls, slot)
         obj.name, obj.label, obj.meaning, obj.unit, obj.owner = name, label, meaning, unit, owner
         obj.contact_index = None
@@ -120,7 +121,7 @@ class Totals:
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
-    """a / b, or None when either is missing or b is 0."""
+    """The ratio a / b, or None when either is missing or b is 0."""
     if a is None or b is None or b == 0:
         return None
     return a / b
@@ -197,7 +198,9 @@ class OutcomeRegistry:
     ) -> None:
         name, owner = counter.name, counter.owner
         shown = summary and not per_1000  # the count itself is shown when it has no rate
-        self._add(Metric(name, Kind.COUNT, counter.unit, counter.label, counter.meaning, owner, False, shown, "{:,.0f}"))
+        self._add(
+            Metric(name, Kind.COUNT, counter.unit, counter.label, counter.meaning, owner, False, shown, "{:,.0f}")
+        )
         self.derived[name] = lambda t: t.count(counter)
         self._rate_metrics(name, counter.label, counter.meaning, owner, lambda t: t.counts[counter],
                            per_1000, group_rates, rri, headline, summary)  # fmt: skip
@@ -218,7 +221,8 @@ class OutcomeRegistry:
         rate_unit = "per 1,000 students per school year"
         if per_1000:
             self._add(Metric(f"{name}_per_1000", Kind.RATE, rate_unit, f"{label} per 1,000 students",
-                             f"{meaning} Per 1,000 students per school year.", owner, headline, summary, "{:,.2f}"))  # fmt: skip
+                             f"{meaning} Per 1,000 students per school year.", owner, headline, summary,
+                             "{:,.2f}"))  # fmt: skip
             self.derived[f"{name}_per_1000"] = lambda t: t.rate(by_group(t).sum(), t.students)
         if group_rates:
             for g, group in enumerate(GROUPS):
@@ -233,7 +237,8 @@ class OutcomeRegistry:
         if rri:
             self._add(Metric(f"rri_{name}", Kind.RRI, "ratio", f"RRI, {label.lower()}",
                              f"Relative rate index of {label.lower()}: the rate per student from over-policed "
-                             "communities over the rate for other students.", owner, headline, summary, "{:.2f}"))  # fmt: skip
+                             "communities over the rate for other students.", owner, headline, summary,
+                             "{:.2f}"))  # fmt: skip
             self.derived[f"rri_{name}"] = lambda t: ratio(*t.group_rates(by_group(t)))
 
     def total(

@@ -151,9 +151,7 @@ class StudentPopulation:
     def shift_base_propensity(self, students: np.ndarray, log_shift: float) -> None:
         """Shift the baseline propensity of each student listed by ``log_shift`` (twice if listed twice), capped."""
         np.add.at(self._base_log_propensity, students, log_shift)
-        self._base_log_propensity[students] = np.minimum(
-            self._base_log_propensity[students], self.log_max_propensity
-        )
+        self._base_log_propensity[students] = np.minimum(self._base_log_propensity[students], self.log_max_propensity)
 
     def set_engagement(self, students: int | np.ndarray, engagement: float | np.ndarray) -> None:
         """Set the engagement (0 to 1) of one student or many."""

@@ -122,7 +122,8 @@ for _key, _kind, _unit, _label, _meaning in (
      "As corridor_patrol_risk_tv_distance, over the last 190 school days."),
 ):  # fmt: skip
     REGISTRY.computed(_key, kind=_kind, unit=_unit, label=_label, meaning=_meaning, owner=OWNER,
-                      fmt="{:.1%}" if _kind is Kind.SHARE else "{:,.3f}" if _kind is Kind.VALUE else "{:,.0f}")  # fmt: skip
+                      fmt="{:.1%}" if _kind is Kind.SHARE else "{:,.3f}" if _kind is Kind.VALUE
+                      else "{:,.0f}")  # fmt: skip
 
 
 class SaferCorridorsParams(MechanismParams):
