@@ -5,8 +5,8 @@ methods that run on the sparse events. This module is what the daily update woul
 Mesa models are written: every student an ``Agent`` stepped each day with
 ``model.agents_by_type[ReferenceStudent].shuffle_do("step")``, each with its own draws from the model's random
 number generator (``self.random``). A student's step does, for that student, the work that
-:meth:`sim.core.population.StudentPopulation.evolve` and :meth:`sim.core.incidents.IncidentCatalogue.draw_day` (school and
-school run) do for every student at once:
+:meth:`sim.core.population.StudentPopulation.evolve` and :meth:`sim.core.incidents.IncidentCatalogue.draw_day`
+(school and school run) do for every student at once:
 
 1. the latent drift: a uniform shock (its own draw), the pull back to baseline, the effect of youth-work and
    mental-health support under way, the ceiling on propensity;
@@ -41,9 +41,8 @@ from sim.core.borough import build_borough
 from sim.core.compose import compose_config
 from sim.core.config import SimConfig
 from sim.core.incidents import IncidentCatalogue, Location
-from sim.core.model import BoroughModel
+from sim.core.model import BoroughModel, quiet_mesa
 from sim.core.population import StudentPopulation
-from sim.core.model import quiet_mesa
 from sim.core.streams import RandomStreams
 
 SQRT12 = math.sqrt(12.0)

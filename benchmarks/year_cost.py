@@ -17,8 +17,8 @@ import platform
 import statistics
 import time
 
-from sim.core.compose import compose_config
 from sim.analysis.specs import scenario_files
+from sim.core.compose import compose_config
 from sim.core.model import BoroughModel, quiet_mesa
 
 SCENARIOS = tuple(scenario_files())  # every policing model in conf/scenario/

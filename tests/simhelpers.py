@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sim.core.compose import compose_config
-from sim.core.paths import CONF_DIR
 from sim.core.model import BoroughModel
+from sim.core.paths import CONF_DIR
 
 # every policing model in conf/scenario/ (the scenario list has no other home), the baseline first
 BASELINE = "no_police"

@@ -153,7 +153,9 @@ def test_bad_route_selection_rule_names_the_allowed_rules():
 
 
 def test_points_menu_with_unknown_incident_type_is_refused():
-    message = _error(["scenario=hackney_pilot", "scenario.mechanisms.points_budget.menu.weapon_sweep.detects=knife_crime"])
+    message = _error(
+        ["scenario=hackney_pilot", "scenario.mechanisms.points_budget.menu.weapon_sweep.detects=knife_crime"]
+    )
     assert "scenario.mechanisms.points_budget.menu.weapon_sweep.detects" in message
     assert "knife_crime" in message
     assert "weapon_possession" in message  # the allowed types are listed

@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from simhelpers import SCENARIOS, small_config
 
+from sim.core import outcomes as out
 from sim.core.configure import validate_config
 from sim.core.incidents import SCHOOL_YEAR_DAYS
 from sim.core.model import BoroughModel
-from sim.core import outcomes as out
 from sim.core.outcomes import Hours
 
 PROBS = st.sampled_from([0.0, 0.1, 0.3, 0.6, 0.9, 1.0])
@@ -54,7 +54,9 @@ def runs(draw):
     if scenario == "hackney_pilot":
         settings_ |= {
             "scenario.mechanisms.points_budget.budget": draw(st.sampled_from([0, 3, 20, 45.5])),
-            "scenario.mechanisms.safer_corridors.route_selection": draw(st.sampled_from(["proportional", "top_k", "exposure_corrected"])),
+            "scenario.mechanisms.safer_corridors.route_selection": draw(
+                st.sampled_from(["proportional", "top_k", "exposure_corrected"])
+            ),
             "scenario.mechanisms.safer_corridors.stops_per_patrol": draw(st.sampled_from([0.0, 2.0, 10.0])),
         }
     return config_with(scenario, days, seed, settings_)

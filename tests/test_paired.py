@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from simhelpers import BEHAVIOUR_NEUTRAL, SCENARIOS, run_small, small_config
 
+from sim.core import outcomes as out
 from sim.core.incidents import Location
 from sim.core.model import BoroughModel
-from sim.core import outcomes as out
 
 STUDENT_ATTRIBUTES = ("school", "year_group", "class_id", "home_ward", "route", "over_policed", "phase")
 

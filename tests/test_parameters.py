@@ -95,7 +95,9 @@ DEFAULT_SECTIONS = (
     "staff=default",
     "police=default",
 )
-NOT_PARAMETERS = re.compile(r"^(borough\.name|scenario\.name|scenario\.description|scenario\.colour)$|\.sources\.|\.source$|\.class$")
+NOT_PARAMETERS = re.compile(
+    r"^(borough\.name|scenario\.name|scenario\.description|scenario\.colour)$|\.sources\.|\.source$|\.class$"
+)
 
 
 # --- the shipped declarations -------------------------------------------------------------------------------

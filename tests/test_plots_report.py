@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 
 from sim.analysis.aggregate import SweepResult, aggregate
-from sim.analysis.specs import FALLBACK_COLOURS, scenario_files
 from sim.analysis.plots import (
     make_plots,
     plot_heatmap,
@@ -24,6 +23,7 @@ from sim.analysis.plots import (
     scenario_order,
 )
 from sim.analysis.report import fmt_ci, fmt_value, write_report
+from sim.analysis.specs import FALLBACK_COLOURS, scenario_files
 from sim.analysis.stats import summarise
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from simhelpers import small_config
 
+from sim.core import outcomes as out
 from sim.core.agents import Response
 from sim.core.incidents import Incident, Location
 from sim.core.model import BoroughModel
-from sim.core import outcomes as out
 from sim.core.outcomes import Hours
 
 

@@ -47,7 +47,10 @@ FIGURES_DIR = "figures"
 # What is shown comes from the outcome registry (sim/core/outcomes.py) through sim/analysis/specs.py: the headline
 # outcomes by rank, their RRIs, the kinds of police contact; the scenarios' colours from their conf/scenario files.
 CONTACT_TYPES: dict[str, tuple[str, str]] = {
-    c.name.removeprefix("police_contacts_"): (c.label.removesuffix(" contacts").lower().replace("-", " "), contact_colour(c))
+    c.name.removeprefix("police_contacts_"): (
+        c.label.removesuffix(" contacts").lower().replace("-", " "),
+        contact_colour(c),
+    )
     for c in contact_types()
 }
 HEADLINE: tuple[Spec, ...] = headline()
@@ -133,13 +136,18 @@ def _wrap_name(name: str, width: int = 26) -> str:
     return "\n".join(lines)
 
 
+def _in_order(order: dict[Any, int]) -> Callable[[pd.Series], pd.Series]:
+    """A sort key: each value's position in ``order``."""
+    return lambda s: s.map(order)
+
+
 def _setting_order(frame: pd.DataFrame, others: list[str]) -> list[str]:
     if not others:
         return [""]
     combos = frame[[*others, "setting"]].drop_duplicates("setting")
     for f in reversed(others):
         order = {v: i for i, v in enumerate(_sort_key(combos[f]))}
-        combos = combos.sort_values(f, key=lambda s, order=order: s.map(order), kind="stable")
+        combos = combos.sort_values(f, key=_in_order(order), kind="stable")
     return list(combos["setting"])
 
 
@@ -441,8 +449,8 @@ def plot_contacts_by_type(result: SweepResult) -> plt.Figure | None:
             if sub.empty:
                 continue
             means = sub.set_index("metric")["mean"]
-            values = {t: float(means.get(f"police_contacts_{t}_per_1000", np.nan)) for t in types}
-            rows.append({"scenario": s, "setting": setting} | values)
+            rates = {t: float(means.get(f"police_contacts_{t}_per_1000", np.nan)) for t in types}
+            rows.append({"scenario": s, "setting": setting} | rates)
     table = pd.DataFrame(rows)
     used = [t for t in types if (table[t].fillna(0.0) > 0).any()]
     types = used or types
@@ -591,9 +599,11 @@ def plot_time_series(result: SweepResult) -> plt.Figure | None:
             ax = axes[r, c]
             if setting == "*":
                 means = part.groupby(["scenario", "setting", "day"])[m].mean()
+                groups = means.index
+                assert isinstance(groups, pd.MultiIndex)
                 for s in scenarios:
                     for st in settings:
-                        if (s, st) in means.index.droplevel(2):
+                        if (s, st) in groups.droplevel(2):
                             line = means.loc[(s, st)]
                             ax.plot(line.index + 1, line.to_numpy(), color=scenario_colour(s), lw=1, alpha=0.6)
             else:

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.stats import seeds_needed
 from sim.analysis.folders import RUN_FILE, environment_summary
 from sim.analysis.markdown import Table, render
 from sim.analysis.plots import HEADLINE, RATE_UNIT, RRI, scenario_order
+from sim.analysis.stats import seeds_needed
 from sim.core.incidents import SCHOOL_YEAR_DAYS
 
 if TYPE_CHECKING:
@@ -138,7 +138,9 @@ def _code(items: list[str]) -> str:
 def _seed_range(seeds: list[int]) -> str:
     """Compact a list of seeds: ``[0, 1, 2, 3, 7]`` -> ``0-3, 7`` (with an en dash)."""
     seeds = sorted(set(seeds))
-    parts, start, prev = [], None, None
+    parts: list[str] = []
+    start: int | None = None
+    prev = 0  # the last seed of the current run (set with start)
     for s in seeds:
         if start is None:
             start = prev = s
@@ -190,7 +192,7 @@ def _setting_rows(result: SweepResult) -> list[tuple[str, dict[str, Any], pd.Dat
                 mask = np.ones(len(sub), dtype=bool)
                 for f in others:
                     mask &= (sub[f].astype(str) == str(key[f])).to_numpy()
-                out.append((s, key.to_dict(), sub[mask]))
+                out.append((s, {f: key[f] for f in others}, sub[mask]))
         else:
             out.append((s, {}, sub))
     return out
@@ -368,10 +370,12 @@ def _difference_table(result: SweepResult) -> Table | None:
         n = int(by_metric["diff_n"].max()) if not by_metric.empty else 0
         row = [f"`{s}`", *_setting_text(setting), str(n)]
         for metric, *_rest, kind in specs:
-            if metric not in by_metric.index or int(by_metric.loc[metric, "diff_n"]) == 0:
+            if metric not in by_metric.index or int(by_metric["diff_n"][metric]) == 0:
                 row.append(NA)
             else:
-                row.append(_difference_cell(by_metric.loc[metric], kind))
+                cell = by_metric.loc[metric]
+                assert isinstance(cell, pd.Series)  # one row per metric
+                row.append(_difference_cell(cell, kind))
         rows.append(row)
     if not rows:
         return None
@@ -426,7 +430,11 @@ def _precision_table(result: SweepResult, specs: list[tuple[str, str, str, str]]
             if sub.empty:
                 continue
             rel = (sub["ci_half_width"] / sub["mean"].abs()).replace([np.inf, -np.inf], np.nan)
-            r = sub.loc[rel.idxmax()] if rel.notna().any() else sub.iloc[0]
+            if rel.notna().any():
+                widest: Any = rel.idxmax()  # a row label (pandas-stubs: Hashable, which .loc does not take)
+                r = sub.loc[widest]
+            else:
+                r = sub.iloc[0]
             n, mean, hw = int(r["n"]), float(r["mean"]), float(r["ci_half_width"])
             mean_txt = fmt_value(mean, kind)
             hw_txt = _half_width_text(hw, mean, kind)
@@ -455,7 +463,7 @@ def _difference_precision_table(result: SweepResult, specs: list[tuple[str, str,
             level = pd.concat([base_mean, sub["mean"].abs()], axis=1).max(axis=1)
             hws = (sub["diff_ci_high"] - sub["diff_ci_low"]) / 2
             ratio = (hws / level).replace([np.inf, -np.inf], np.nan)
-            r = ratio.idxmax() if ratio.notna().any() else sub.index[0]
+            r: Any = ratio.idxmax() if ratio.notna().any() else sub.index[0]  # a row label (as above)
             hw, lvl, n = float(hws.loc[r]), float(level.loc[r]), int(sub.loc[r, "diff_n"])
             target = TARGET_RELATIVE_HALF_WIDTH * lvl if np.isfinite(lvl) else 0.0
             rows.append([f"`{s}`", short, str(n), _half_width_text(hw, lvl, kind), _seeds_text(hw, target, n)])

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable
 from enum import Enum, auto
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
@@ -55,10 +55,7 @@ class OfficerRole(Enum):
     RESPONSE = auto()  # borough response team: emergencies and calls
 
 
-_Rule = TypeVar("_Rule", bound=Callable)
-
-
-def fixed_per_student(rule: _Rule) -> _Rule:
+def fixed_per_student[Rule: Callable](rule: Rule) -> Rule:
     """Mark a selection rule whose weights depend only on fixed attributes of the agent and of the students.
 
     :meth:`Officer.weights_for` then works the weights out once per officer and group of students and keeps them.

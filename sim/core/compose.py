@@ -13,7 +13,7 @@ YAML variant (``conf/borough/small.yaml``) extends them through its ``defaults``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
@@ -46,7 +46,7 @@ def to_sim_config(cfg: DictConfig | dict[str, Any]) -> SimConfig:
     assert isinstance(raw, dict)
     for key in ("hydra", "experiment"):
         raw.pop(key, None)
-    return validate_config(raw)
+    return validate_config(cast(dict[str, Any], raw))  # a config's keys are strings
 
 
 def compose_config(overrides: Sequence[str] = ()) -> SimConfig:

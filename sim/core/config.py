@@ -4,9 +4,9 @@ Every parameter is declared here once, with :func:`~sim.core.parameters.param`: 
 source (a citation, or "assumption") and plausible range. Hydra composes ``conf/config.yaml``, whose default groups
 (``borough: hackney``, ``students: default``, ...) are these schema defaults (registered by
 :func:`sim.core.compose.register_defaults`); a variant file in ``conf/`` (``borough/small.yaml``) sets some values
-and names the source of each in ``sources``. :func:`sim.core.configure.validate_config` checks the result against the schemas before
-any work starts, so that a wrong type, a value outside its plausible range or an unknown key is reported by the
-name of the setting and what it allows.
+and names the source of each in ``sources``. :func:`sim.core.configure.validate_config` checks the result against
+the schemas before any work starts, so that a wrong type, a value outside its plausible range or an unknown key is
+reported by the name of the setting and what it allows.
 """
 
 from __future__ import annotations

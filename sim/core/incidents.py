@@ -22,6 +22,7 @@ from sim.core.config import IncidentsConfig
 
 if TYPE_CHECKING:
     from sim.core.model import BoroughModel
+    from sim.core.population import StudentPopulation
     from sim.core.streams import RandomStreams
 
 SCHOOL_YEAR_DAYS = 190  # Education (School Day and School Year) (England) Regulations 1999
@@ -253,7 +254,7 @@ class IncidentCatalogue:
         kind = np.minimum(kind, len(types) - 1)
         return self._incidents(model, day, location, who, [types[k] for k in kind.tolist()])
 
-    def _student_totals(self, pop, location: Location) -> tuple[np.ndarray, np.ndarray | None]:
+    def _student_totals(self, pop: StudentPopulation, location: Location) -> tuple[np.ndarray, np.ndarray | None]:
         """Each student's total daily offending and wellbeing rates at a place (phase is fixed, so cached)."""
         key = (id(pop), int(location))
         cached = self._totals_cache.get(key)

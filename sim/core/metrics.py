@@ -15,7 +15,7 @@ import numpy as np
 from sim.core.borough import PHASE_NAMES
 from sim.core.incidents import SCHOOL_YEAR_DAYS
 from sim.core.mechanism import BUILT_IN_MECHANISMS
-from sim.core.outcomes import CORE, GROUPS, REGISTRY, Hours, Kind, Metric, OutcomeRegistry, Totals
+from sim.core.outcomes import CORE, GROUPS, REGISTRY, Derive, Hours, Kind, Metric, OutcomeRegistry, Totals
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,8 +42,11 @@ def totals(model: BoroughModel, counts: np.ndarray, days: int) -> Totals:
 
 
 def reported(model: BoroughModel, registry: OutcomeRegistry = REGISTRY) -> list[Metric]:
-    """The metrics a run reports: the model's own, every built-in mechanism's (zero or null where the mechanism is
-    not in the run, so that every scenario reports the same keys), and those of the run's other mechanisms."""
+    """The metrics a run reports.
+
+    The model's own, every built-in mechanism's (zero or null where the mechanism is not in the run, so that every
+    scenario reports the same keys), and those of the run's other mechanisms.
+    """
     owners = {CORE, *BUILT_IN_MECHANISMS, *model.policing.names}
     return [metric for metric in registry if metric.owner in owners]
 
@@ -85,19 +88,20 @@ RUN_LABELS: dict[str, tuple[Kind, str, str]] = {
 """The keys that say what was run, first in every ``metrics.json``."""
 
 
-def running_reporters() -> dict[str, Callable[[BoroughModel], Any]]:
-    """Mesa DataCollector reporters: the day, every headline rate, share and RRI so far with the headline rates'
-    counts and group rates, and the counts shown in the run summary.
+def _reporter(derive: Derive) -> Callable[[BoroughModel], Any]:
+    """A DataCollector reporter of a count-derived metric, from the ledger's running totals."""
+    return lambda m: _clean(derive(m.running_totals()))
 
-    They read the ledger's running totals (up to the last finished day), so they cost microseconds per step, and
-    their values on the last day are those of :func:`year_metrics`. Headline counts come with their rates.
+
+def running_reporters() -> dict[str, Callable[[BoroughModel], Any]]:
+    """Mesa DataCollector reporters: the day, the headline rates, shares and RRIs, and more counts.
+
+    With the headline rates come their counts and group rates, and the counts shown in the run summary. They read
+    the ledger's running totals (up to the last finished day), so they cost microseconds per step, and their values
+    on the last day are those of :func:`year_metrics`.
     """
     reporters: dict[str, Callable[[BoroughModel], Any]] = {"day": lambda m: m.day}
-    wanted = [
-        m
-        for m in REGISTRY
-        if m.key in REGISTRY.derived and (m.headline or (m.summary and m.kind is Kind.COUNT))
-    ]
+    wanted = [m for m in REGISTRY if m.key in REGISTRY.derived and (m.headline or (m.summary and m.kind is Kind.COUNT))]
     keys = [m.key for m in wanted]
     for m in wanted:  # a headline rate's count and group rates too (crime_records beside crime_records_per_1000)
         count = m.key.removesuffix("_per_1000")
@@ -108,7 +112,7 @@ def running_reporters() -> dict[str, Callable[[BoroughModel], Any]]:
                 keys.append(key)
     for key in keys:
         derive = REGISTRY.derived[key]
-        reporters[key] = lambda m, derive=derive: _clean(derive(m.running_totals()))
+        reporters[key] = _reporter(derive)
     return reporters
 
 
@@ -129,12 +133,14 @@ def daily_frame(model: BoroughModel) -> pd.DataFrame:
     phase = model.borough.school_phase[school]
     present = np.unique(phase)  # categories: the phases present, as astype("category") would give
     columns: dict[str, Any] = {
-        "scenario": pd.Categorical.from_codes(np.zeros(len(day), dtype=np.int8), [model.config.scenario.name]),
+        "scenario": pd.Categorical.from_codes(
+            np.zeros(len(day), dtype=np.int8), pd.Index([model.config.scenario.name])
+        ),
         "seed": model.config.seed,
         "day": day,
         "school": school,
         "phase": pd.Categorical.from_codes(
-            np.searchsorted(present, phase).astype(np.int8), [PHASE_NAMES[p] for p in present]
+            np.searchsorted(present, phase).astype(np.int8), pd.Index([PHASE_NAMES[p] for p in present])
         ),
     }
     for counter in ledger.counters:

@@ -32,6 +32,7 @@ from sim.core.incidents import Incident, IncidentCatalogue, Location
 from sim.core.mechanism import Policing
 from sim.core.metrics import daily_frame, running_reporters, totals, year_metrics
 from sim.core.outcomes import (
+    CONTACTS_DUE_TO_CAPACITY_SHORTFALL,
     CORRIDOR_STOP,
     CRIME_RECORDS,
     INCIDENT_RESPONSE,
@@ -45,7 +46,6 @@ from sim.core.outcomes import (
     UNMET_YOUTH_WORK_REFERRALS,
     UNNECESSARY_CRIME_RECORDS,
     YOUTH_WORK_REFERRALS,
-    CONTACTS_DUE_TO_CAPACITY_SHORTFALL,
     Counted,
     Ledger,
     Totals,
@@ -73,11 +73,11 @@ UNPAIRED = (
 class UnpairedRandom(random.Random):
     """Mesa's ``model.random`` / ``agent.random``, refused: any draw raises with a pointer to the paired draws."""
 
-    def random(self) -> NoReturn:  # type: ignore[override]
+    def random(self) -> NoReturn:
         """Refused (see :data:`UNPAIRED`)."""
         raise RuntimeError(UNPAIRED.format(name="model.random (and agent.random)"))
 
-    def getrandbits(self, k: int) -> NoReturn:  # type: ignore[override]
+    def getrandbits(self, k: int) -> NoReturn:
         """Refused (see :data:`UNPAIRED`)."""
         raise RuntimeError(UNPAIRED.format(name="model.random (and agent.random)"))
 
@@ -92,7 +92,9 @@ class UnpairedGenerator:
 def _seed_from(rng: Any) -> int:
     """A non-negative integer seed from Mesa's ``rng`` argument (int, Generator, SeedSequence or None)."""
     if rng is None:
-        return int(np.random.SeedSequence().entropy % (2**63))
+        entropy = np.random.SeedSequence().entropy  # fresh entropy from the OS: one int
+        assert isinstance(entropy, int)
+        return entropy % (2**63)
     if isinstance(rng, str) and rng.strip().isdigit():  # a seed typed into a form (SolaraViz InputText)
         rng = int(rng.strip())
     if isinstance(rng, int | np.integer):
@@ -152,7 +154,7 @@ class BoroughModel(mesa.Model):
         # Mesa's own generators are refused: every draw must be a paired one (self.streams).
         self.random = UnpairedRandom()
         self._all_agents.random = self.random
-        self.rng = UnpairedGenerator()  # type: ignore[assignment]
+        self.rng = UnpairedGenerator()
         self.config = config
         self.streams = RandomStreams(config.seed)
         self.agent_classes = agent_classes(config)

@@ -83,6 +83,7 @@ class Counted(int):
     contact_index: int | None  # for a kind of police contact: its column in the per-student contact counts
 
     def __new__(cls, slot: int, name: str, label: str, meaning: str, unit: str, owner: str) -> Counted:
+        """A counted outcome in ledger slot ``slot`` (see :meth:`OutcomeRegistry.counter`)."""
         obj = super().__new__(cls, slot)
         obj.name, obj.label, obj.meaning, obj.unit, obj.owner = name, label, meaning, unit, owner
         obj.contact_index = None
@@ -91,7 +92,8 @@ class Counted(int):
     def __repr__(self) -> str:
         return f"Counted({self.name!r}, slot={int(self)})"
 
-    def __reduce__(self):  # pickled by name: the slot is this process's registry's
+    # pickled by name: the slot is this process's registry's
+    def __reduce__(self) -> tuple[Callable[[str], Counted], tuple[str]]:
         return (_counted_by_name, (self.name,))
 
 
@@ -140,7 +142,7 @@ def _sum_pairs(pairs: Iterator[tuple[float, float]]) -> tuple[float, float]:
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
-    """a / b, or None when either is missing or b is 0."""
+    """The ratio a / b, or None when either is missing or b is 0."""
     if a is None or b is None or b == 0:
         return None
     return a / b
@@ -213,11 +215,13 @@ class OutcomeRegistry:
         return counter
 
     def _count_metrics(
-        self, counter: Counted, per_1000: bool, group_rates: bool, rri: bool, headline: bool, summary: bool
+        self, counter: Counted, per_1000: bool, group_rates: bool, rri: bool, headline: int, summary: bool
     ) -> None:
         name, owner = counter.name, counter.owner
         shown = summary and not per_1000  # the count itself is shown when it has no rate
-        self._add(Metric(name, Kind.COUNT, counter.unit, counter.label, counter.meaning, owner, False, shown, "{:,.0f}"))
+        self._add(
+            Metric(name, Kind.COUNT, counter.unit, counter.label, counter.meaning, owner, False, shown, "{:,.0f}")
+        )
         self.derived[name] = lambda t: t.count(counter)
         self._rate_metrics(name, counter.label, counter.meaning, owner, lambda t: t.counts[counter],
                            per_1000, group_rates, rri, headline, summary)  # fmt: skip
@@ -246,7 +250,11 @@ class OutcomeRegistry:
                 who = "students from over-policed communities" if g else "other students"
                 self._add(Metric(f"{name}_per_1000_{group}", Kind.RATE, rate_unit, f"{label} per 1,000 {who}",
                                  f"{meaning} Per 1,000 {who} per school year.", owner))  # fmt: skip
-                self.derived[f"{name}_per_1000_{group}"] = lambda t, g=g: t.group_rates(by_group(t))[1 - g]
+
+                def group_rate(t: Totals, g: int = g) -> float | None:
+                    return t.group_rates(by_group(t))[1 - g]
+
+                self.derived[f"{name}_per_1000_{group}"] = group_rate
         if rri:
             self._add(Metric(f"rri_{name}", Kind.RRI, "ratio", f"RRI, {label.lower()}",
                              f"Relative rate index of {label.lower()}: the rate per student from over-policed "
@@ -615,6 +623,20 @@ def _share_of_students(array: str) -> Callable[[BoroughModel], float | None]:
     return share
 
 
+def _records_of_severity(index: int) -> Callable[[BoroughModel], int]:
+    def records(model: BoroughModel) -> int:
+        return int(model.ledger.records_by_severity[index])
+
+    return records
+
+
+def _teacher_hours(slot: int) -> Callable[[BoroughModel], float]:
+    def hours(model: BoroughModel) -> float:
+        return float(model.ledger.hours[: model.day].sum(axis=(0, 1))[slot])
+
+    return hours
+
+
 _R.computed(
     "students_with_police_contact_share",
     kind=Kind.SHARE,
@@ -640,7 +662,7 @@ for _severity in range(1, 6):
         unit="records",
         label=f"Crime records, severity {_severity}",
         meaning=f"Crime records of incidents of severity {_severity} (1 low-level to 5 most serious).",
-        compute=lambda m, k=_severity - 1: int(m.ledger.records_by_severity[k]),
+        compute=_records_of_severity(_severity - 1),
         fmt="{:,.0f}",
     )
 for _slot, _name, _label, _meaning in (
@@ -655,7 +677,7 @@ for _slot, _name, _label, _meaning in (
         unit="hours",
         label=_label,
         meaning=_meaning,
-        compute=lambda m, s=_slot: float(m.ledger.hours[: m.day].sum(axis=(0, 1))[s]),
+        compute=_teacher_hours(_slot),
         summary=True,
         fmt="{:,.0f}",
     )

@@ -47,6 +47,14 @@ class StudentPopulation:
     students rather than scanning everyone.
     """
 
+    # read-only views of the _<name> arrays (see _views and _READ_ONLY_STATE)
+    base_log_propensity: np.ndarray
+    log_propensity: np.ndarray
+    log_need: np.ndarray
+    engagement: np.ndarray
+    youth_work_until: np.ndarray
+    mental_health_until: np.ndarray
+
     def __init__(self, borough: Borough, borough_cfg: BoroughConfig, cfg: StudentsConfig, streams: RandomStreams):
         self.cfg = cfg
         rng = streams.generator("students")
@@ -145,9 +153,7 @@ class StudentPopulation:
     def shift_base_propensity(self, students: np.ndarray, log_shift: float) -> None:
         """Shift the baseline propensity of each student listed by ``log_shift`` (twice if listed twice), capped."""
         np.add.at(self._base_log_propensity, students, log_shift)
-        self._base_log_propensity[students] = np.minimum(
-            self._base_log_propensity[students], self.log_max_propensity
-        )
+        self._base_log_propensity[students] = np.minimum(self._base_log_propensity[students], self.log_max_propensity)
 
     def set_engagement(self, students: int | np.ndarray, engagement: float | np.ndarray) -> None:
         """Set the engagement (0 to 1) of one student or many."""
@@ -282,7 +288,12 @@ def sample_within_schools(
     k = np.asarray(k, dtype=np.int64)
     if k.sum() == 0:
         return np.zeros(0, dtype=np.int64)
-    cum = cumulative_weights(weights) if cumulative is None else cumulative
+    if cumulative is not None:
+        cum = cumulative
+    elif weights is not None:
+        cum = cumulative_weights(weights)
+    else:
+        raise ValueError("sample_within_schools needs weights or cumulative")
     first, last = pop.school_bounds(np.asarray(schools))
     lo = np.repeat(cum[first], k)
     hi = np.repeat(cum[last], k)

@@ -24,9 +24,13 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.random.bit_generator import ISpawnableSeedSequence
+
+if TYPE_CHECKING:
+    from numpy.random.bit_generator import _DTypeLikeUint_  # what SeedSequence.generate_state takes (stubs only)
 
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -101,7 +105,7 @@ def seed_states(entropy: np.ndarray) -> np.ndarray:
         return value
 
     def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        result = _MIX_MULT_L * x - _MIX_MULT_R * y
+        result: np.ndarray = _MIX_MULT_L * x - _MIX_MULT_R * y
         result ^= result >> _XSHIFT
         return result
 
@@ -153,13 +157,14 @@ class _PreparedSeed(ISpawnableSeedSequence):
             self._real = np.random.SeedSequence([seed, purpose_id(purpose), *(int(k) for k in keys)])
         return self._real
 
-    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
+    def generate_state(self, n_words: int, dtype: _DTypeLikeUint_ = np.uint32) -> np.ndarray:
         """As ``SeedSequence.generate_state``."""
         if n_words == 4 and dtype is np.uint64:
             return self._state
         return self.real.generate_state(n_words, dtype)
 
-    def spawn(self, n_children: int) -> list[np.random.SeedSequence]:
+    # numpy's stubs want list[Self]; the children are plain SeedSequences, as the real one's are
+    def spawn(self, n_children: int) -> list[np.random.SeedSequence]:  # type: ignore[override]
         """As ``SeedSequence.spawn``."""
         return self.real.spawn(n_children)
 
@@ -188,7 +193,7 @@ class RandomStreams:
         """
         state = self._prepared.pop((purpose, *keys), None)  # numpy integers hash and compare like Python ones
         if state is not None:  # the usual case, kept short: it runs several times a day
-            return np.random.Generator(np.random.PCG64(_PreparedSeed([self.seed, purpose, *keys], state)))
+            return np.random.Generator(np.random.PCG64(_PreparedSeed([self.seed, purpose, *keys], state)))  # type: ignore[arg-type]
         keys = tuple(int(k) for k in keys)
         if keys and 0 <= keys[0] < _MASK32 - _PREPARE_AHEAD:
             rest = (purpose, *keys[1:])
@@ -198,7 +203,7 @@ class RandomStreams:
             self._last_first_key[rest] = keys[0]
         if state is None:
             return np.random.default_rng([self.seed, purpose_id(purpose), *keys])
-        return np.random.Generator(np.random.PCG64(_PreparedSeed([self.seed, purpose, *keys], state)))
+        return np.random.Generator(np.random.PCG64(_PreparedSeed([self.seed, purpose, *keys], state)))  # type: ignore[arg-type]
 
     def prepare(self, purpose: str, keys: Sequence[Sequence[int]] | np.ndarray) -> None:
         """Hash ahead, in one pass, the seeds of ``generator(purpose, *row)`` for every row of ``keys``.

@@ -32,6 +32,7 @@ import yaml
 from sim.core.compose import compose_config
 from sim.core.config import SCHEMA_GROUPS, SimConfig
 from sim.core.configure import load_built_in_mechanisms
+from sim.core.mechanism import Mechanism
 from sim.core.parameters import Parameter, parameters
 from sim.core.paths import CONF_DIR, ROOT
 
@@ -229,7 +230,7 @@ def variant_section(conf_dir: Path, group: str, path: Path) -> Section:
     return section
 
 
-def mechanism_section(name: str, cls: type) -> Section:
+def mechanism_section(name: str, cls: type[Mechanism]) -> Section:
     """A built-in mechanism: its parameters and their defaults, as its ``Params`` declare them."""
     return Section(
         title=f"mechanism {name}",

@@ -100,8 +100,7 @@ def run_specs(data: dict[str, Any], seeds: int | None, borough: str | None, days
 
 def _run_one(overrides: list[str]) -> dict[str, Any]:
     from sim.core.compose import compose_config
-    from sim.core.model import BoroughModel
-    from sim.core.model import quiet_mesa
+    from sim.core.model import BoroughModel, quiet_mesa
 
     quiet_mesa()
     config = compose_config(overrides)
@@ -125,8 +124,8 @@ def run_all(specs: dict[str, RunSpec], needed: set[str], jobs: int) -> dict[str,
     return {name: pd.DataFrame(rows).set_index("seed").sort_index() for name, rows in frames.items()}
 
 
-def _number(frame: pd.DataFrame, column: str) -> pd.Series:
-    if column not in frame:
+def _number(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    if column is None or column not in frame:
         raise KeyError(f"metric {column!r} is not reported by these runs")
     return pd.to_numeric(frame[column], errors="coerce").astype(float)
 
@@ -136,7 +135,7 @@ def per_seed_statistic(target: dict[str, Any], frames: dict[str, pd.DataFrame]) 
     stat = target["statistic"]
     a = frames[target["a"]]
     b = frames[target["b"]] if target.get("b") else None
-    metric = target.get("metric")
+    metric = target.get("metric")  # low_severity_share_of_extra has none
     if stat == "mean":
         return _number(a, metric)
     assert b is not None, f"statistic {stat} compares two runs: give b"
@@ -159,7 +158,9 @@ def per_seed_statistic(target: dict[str, Any], frames: dict[str, pd.DataFrame]) 
                 _number(a, f"crime_records_severity_{s}") - _number(b, f"crime_records_severity_{s}")
                 for s in range(1, 6)
             ]
-            return sum(extra[:k]) / sum(extra)
+            share = sum(extra[:k]) / sum(extra)
+            assert isinstance(share, pd.Series)
+            return share
     raise ValueError(f"unknown statistic {stat!r}")
 
 
@@ -230,15 +231,15 @@ def _targets_table(table: pd.DataFrame) -> Table:
     """Every target: what it is, where it comes from, the model's value with its CI, and pass or fail."""
     rows = [
         [
-            f"`{r.id}`",
-            r.pattern,
-            r.source,
-            r.target,
-            f"{_fmt(r.estimate)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]",
-            str(r.seeds),
-            "PASS" if r.passed else f"**FAIL** ({r.note})",
+            f"`{r['id']}`",
+            r["pattern"],
+            r["source"],
+            r["target"],
+            f"{_fmt(r['estimate'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]",
+            str(r["seeds"]),
+            "PASS" if r["passed"] else f"**FAIL** ({r['note']})",
         ]
-        for r in table.itertuples()
+        for r in table.to_dict("records")
     ]
     header = ["target", "pattern", "source", "target value", "model [95% CI]", "seeds", "result"]
     return Table(header, rows, "lllllrl")

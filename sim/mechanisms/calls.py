@@ -8,8 +8,10 @@ from sim.core.mechanism import Mechanism
 
 
 class NonEmergencyCalls(Mechanism):
-    """Staff call police about a non-serious offence when its severity reaches their referral threshold, and when
-    the support a student needs is full (``staff.escalate_when_no_capacity``).
+    """Staff call police about a non-serious offence: at their referral threshold, or when support is full.
+
+    Staff call when the offence's severity reaches their referral threshold, and when the support a student needs is
+    full (``staff.escalate_when_no_capacity``).
 
     Without it, police hear from schools only about serious incidents (emergencies), as in the ``no_police``
     scenario.

@@ -52,7 +52,9 @@ class RouteIntelligence:
         if by_patrol:
             self.patrol_finds[route] += 1
 
-    def select(self, rule: RouteSelection, k: int, rng: np.random.Generator, true_rate: np.ndarray) -> np.ndarray:
+    def select(
+        self, rule: RouteSelection, k: int, rng: np.random.Generator, true_rate: np.ndarray | None
+    ) -> np.ndarray:
         """Choose ``k`` distinct routes to patrol today; returns a boolean mask over routes."""
         n = len(self.records)
         k = min(k, n)
@@ -73,6 +75,8 @@ class RouteIntelligence:
         elif rule == "uniform":
             idx = rng.choice(n, size=k, replace=False)
         elif rule == "true_risk":
+            if true_rate is None:
+                raise ValueError("route selection by true risk needs today's true route rates")
             idx = weighted_sample(true_rate + 1e-12, k, rng)
         else:  # pragma: no cover - validated by the config schema
             raise ValueError(f"unknown route selection rule {rule!r}")
@@ -118,7 +122,8 @@ for _key, _kind, _unit, _label, _meaning in (
      "As corridor_patrol_risk_tv_distance, over the last 190 school days."),
 ):  # fmt: skip
     REGISTRY.computed(_key, kind=_kind, unit=_unit, label=_label, meaning=_meaning, owner=OWNER,
-                      fmt="{:.1%}" if _kind is Kind.SHARE else "{:,.3f}" if _kind is Kind.VALUE else "{:,.0f}")  # fmt: skip
+                      fmt="{:.1%}" if _kind is Kind.SHARE else "{:,.3f}" if _kind is Kind.VALUE
+                      else "{:,.0f}")  # fmt: skip
 
 
 class SaferCorridorsParams(MechanismParams):
@@ -328,8 +333,8 @@ class SaferCorridors(Mechanism):
             # the deque holds the last min(20, days) days' risk: exactly the tail
             tail_rate = np.sum([model.route_true_rate(risk) for risk in self._recent_risk], axis=0) if tail else None
             year_rate = true_rate if year else None
-        tail_tv = total_variation(np.sum(self.patrol_history[-tail:], axis=0), tail_rate) if tail else None
-        year_tv = total_variation(np.sum(self.patrol_history[-year:], axis=0), year_rate) if year else None
+        tail_tv = None if tail_rate is None else total_variation(np.sum(self.patrol_history[-tail:], axis=0), tail_rate)
+        year_tv = None if year_rate is None else total_variation(np.sum(self.patrol_history[-year:], axis=0), year_rate)
         return {
             "corridor_patrols": float(patrol_days.sum()),
             "corridor_stops": self.stops,

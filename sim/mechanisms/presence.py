@@ -81,8 +81,8 @@ class EmbeddedPresence(Mechanism):
             for block in np.array_split(np.array(primaries), math.ceil(len(primaries) / per)):
                 self.officers.append(officer_cls(model, OfficerRole.SAFER_SCHOOLS_OFFICER, block.tolist()))
         for officer in self.officers:
-            for s in officer.schools:
-                model.schools[s].link_officer = officer
+            for school in officer.schools:
+                model.schools[school].link_officer = officer
         self.on_site: dict[int, Officer] = {}
         self._approach_cumulative: np.ndarray | None = None
 

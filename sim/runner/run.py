@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
 from sim.core.config import SimConfig
-from sim.core.model import BoroughModel, quiet_mesa
+from sim.core.model import BoroughModel
 from sim.core.outcomes import REGISTRY, Metric
 
 

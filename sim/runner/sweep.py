@@ -163,7 +163,7 @@ class SweepCallback(Callback):
         return {"aggregate": self.aggregate, "progress": self.progress}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state)
+        SweepCallback.__init__(self, **state)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Validate each distinct job configuration; write sweep.json; start the progress display."""
