@@ -5,8 +5,17 @@ per seed (paired by seed where two runs are compared: common random numbers), it
 target's tolerance. Prints a table and writes ``validation.md`` (from the template ``templates/validation.md.j2``)
 and ``validation.csv``.
 
+Targets are of two kinds. A **calibration** target is one a parameter was tuned to (the file names it): it shows
+the tuning holds. A **validation** target is independent of the inputs, and only these count as validation. A
+validation target must be able to fail: its ``null`` runs remove the mechanism it is about, and the target must
+fail there (the null check); one that still passes does not test that mechanism and is reported as such.
+
+The command exits 1 when a target fails or a null check passes (``--allow-failures`` reports them and exits 0),
+2 when the targets file is wrong.
+
     python -m sim.validate                          # the full suite (default borough, seeds from the file)
     python -m sim.validate --seeds 3 --borough small --days 60 --out /tmp/v   # a reduced, quick run
+    python -m sim.validate --no-null                # without the null checks (half the runs)
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from sim.analysis.stats import mean_ci
 from sim.core.paths import ROOT
 
 TARGETS_FILE = ROOT / "validation" / "targets.yaml"
+KINDS = ("calibration", "validation")
 CONDITIONS = ("within", "at_least", "at_most", "abs_at_most", "ci_low_above", "ci_high_below", "ci_contains")
 STATISTICS = (
     "mean",
@@ -66,9 +76,18 @@ def load_targets(path: Path = TARGETS_FILE) -> dict[str, Any]:
     data = yaml.safe_load(path.read_text())
     runs = data.get("runs") or {}
     for t in data.get("targets") or []:
-        for key in ("id", "pattern", "source", "statistic", "a", "target", "pass_if"):
+        for key in ("id", "pattern", "source", "statistic", "a", "target", "pass_if", "kind"):
             if key not in t:
                 raise ValueError(f"{path}: target {t.get('id', '?')!r} lacks {key!r}")
+        if t["kind"] not in KINDS:
+            raise ValueError(f"{path}: target {t['id']!r}: kind {t['kind']!r}; allowed: {KINDS}")
+        if t["kind"] == "calibration" and not t.get("calibrates"):
+            raise ValueError(f"{path}: calibration target {t['id']!r} must name the parameters tuned to it")
+        if t["kind"] == "validation" and not (t.get("null_runs") and t.get("null_removes")):
+            raise ValueError(f"{path}: validation target {t['id']!r} needs `null_runs` and `null_removes`")
+        for role, run in (t.get("null_runs") or {}).items():
+            if role not in ("a", "b") or run not in runs:
+                raise ValueError(f"{path}: target {t['id']!r}: null {role}={run!r}; roles a, b; runs: {sorted(runs)}")
         if t["statistic"] not in STATISTICS:
             raise ValueError(f"{path}: target {t['id']!r}: unknown statistic {t['statistic']!r}; allowed: {STATISTICS}")
         for run in (t["a"], t.get("b")):
@@ -190,22 +209,48 @@ def check(pass_if: dict[str, Any], estimate: float, lo: float, hi: float) -> tup
     return not failed, failed
 
 
-def evaluate(data: dict[str, Any], frames: dict[str, pd.DataFrame], only: set[str] | None = None) -> pd.DataFrame:
-    """One row per target: the model's estimate with its 95% CI, the target, and pass or fail."""
+def _assess(target: dict[str, Any], frames: dict[str, pd.DataFrame]) -> tuple[int, float, float, float, bool, str]:
+    """(seeds, estimate, CI low, CI high, passed, note) of one target on the given runs."""
+    try:
+        values = per_seed_statistic(target, frames).replace([np.inf, -np.inf], np.nan)
+        n, estimate, _, lo, hi = mean_ci(values.to_numpy())
+        passed, failed = check(target["pass_if"], estimate, lo, hi) if n else (False, ["no value"])
+        return n, estimate, lo, hi, passed, "" if passed else "failed: " + "; ".join(failed)
+    except (KeyError, ZeroDivisionError) as err:
+        return 0, np.nan, np.nan, np.nan, False, f"not computable: {err}"
+
+
+def null_target(target: dict[str, Any]) -> dict[str, Any] | None:
+    """The target with its runs replaced by its null runs (the mechanism removed), or None without null runs."""
+    if not target.get("null_runs"):
+        return None
+    return {**target, **target["null_runs"]}
+
+
+def evaluate(
+    data: dict[str, Any], frames: dict[str, pd.DataFrame], only: set[str] | None = None, nulls: bool = True
+) -> pd.DataFrame:
+    """One row per target: kind, the model's estimate with its 95% CI, pass or fail, and the null check.
+
+    ``null_passed`` is whether the target still passes with its mechanism removed (it should not); None when the
+    null check was not run. ``ok`` is the verdict: passed, and for a validation target a null check that failed.
+    """
     rows = []
     for t in data["targets"]:
         if only and t["id"] not in only:
             continue
-        try:
-            values = per_seed_statistic(t, frames).replace([np.inf, -np.inf], np.nan)
-            n, estimate, _, lo, hi = mean_ci(values.to_numpy())
-            passed, failed = check(t["pass_if"], estimate, lo, hi) if n else (False, ["no value"])
-            note = "" if passed else "failed: " + "; ".join(failed)
-        except (KeyError, ZeroDivisionError) as err:
-            n, estimate, lo, hi, passed, note = 0, np.nan, np.nan, np.nan, False, f"not computable: {err}"
+        n, estimate, lo, hi, passed, note = _assess(t, frames)
+        null = null_target(t)
+        null_passed = None
+        if nulls and null is not None and all(null[r] in frames for r in ("a", "b") if null.get(r)):
+            null_n, null_estimate, *_, null_passed, _ = _assess(null, frames)
+            null_passed = bool(null_passed and null_n)
+            note = (note + "; " if note else "") + f"null ({null_estimate:.3f}) {'PASSES' if null_passed else 'fails'}"
         rows.append(
             {
                 "id": t["id"],
+                "kind": t.get("kind", "validation"),
+                "calibrates": ", ".join(t.get("calibrates") or []),
                 "pattern": t["pattern"],
                 "source": t["source"],
                 "target": t["target"],
@@ -215,6 +260,9 @@ def evaluate(data: dict[str, Any], frames: dict[str, pd.DataFrame], only: set[st
                 "ci_low": lo,
                 "ci_high": hi,
                 "passed": bool(passed),
+                "null_removes": t.get("null_removes", ""),
+                "null_passed": null_passed,
+                "ok": bool(passed) and null_passed is not True,
                 "note": note,
             }
         )
@@ -227,10 +275,19 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}" if abs(x) < 10 else f"{x:,.1f}"
 
 
-def _targets_table(table: pd.DataFrame) -> Table:
-    """Every target: what it is, where it comes from, the model's value with its CI, and pass or fail."""
-    rows = [
-        [
+def _null_text(r: dict[Any, Any]) -> str:
+    if r["null_passed"] is None:
+        return "not run"
+    return ("**still passes**: does not test " if r["null_passed"] else "fails, as it should, without ") + str(
+        r["null_removes"]
+    )
+
+
+def _targets_table(table: pd.DataFrame, kind: str) -> Table:
+    """The targets of one kind: what each is, its source, the model's value with its CI, pass or fail."""
+    rows = []
+    for r in table[table["kind"] == kind].to_dict("records"):
+        row = [
             f"`{r['id']}`",
             r["pattern"],
             r["source"],
@@ -239,10 +296,11 @@ def _targets_table(table: pd.DataFrame) -> Table:
             str(r["seeds"]),
             "PASS" if r["passed"] else f"**FAIL** ({r['note']})",
         ]
-        for r in table.to_dict("records")
-    ]
-    header = ["target", "pattern", "source", "target value", "model [95% CI]", "seeds", "result"]
-    return Table(header, rows, "lllllrl")
+        row.append(_null_text(r) if kind == "validation" else f"`{r['calibrates']}`")
+        rows.append(row)
+    last = "null check (mechanism removed)" if kind == "validation" else "tuned parameter"
+    header = ["target", "pattern", "source", "target value", "model [95% CI]", "seeds", "result", last]
+    return Table(header, rows, "lllllrll")
 
 
 def _runs_table(specs: dict[str, RunSpec]) -> Table:
@@ -259,15 +317,22 @@ def markdown_context(table: pd.DataFrame, specs: dict[str, RunSpec], seconds: fl
     from sim.analysis.folders import environment_summary
 
     env = environment_summary()
+    validation = table[table["kind"] == "validation"]
+    calibration = table[table["kind"] == "calibration"]
     return {
-        "n_pass": int(table["passed"].sum()),
-        "n_targets": len(table),
+        "n_valid": len(validation),
+        "n_valid_pass": int(validation["passed"].sum()),
+        "n_null_fail": int((validation["null_passed"] == False).sum()),  # noqa: E712 (a column of True/False/None)
+        "n_null_run": int(validation["null_passed"].notna().sum()),
+        "n_calib": len(calibration),
+        "n_calib_pass": int(calibration["passed"].sum()),
         "command": command,
         "seconds": f"{seconds:.0f}",
         "git_commit": env.get("git_commit"),
         "mesa": env.get("mesa"),
         "python": env.get("python"),
-        "targets": _targets_table(table),
+        "validation": _targets_table(table, "validation"),
+        "calibration": _targets_table(table, "calibration"),
         "runs": _runs_table(specs),
     }
 
@@ -287,7 +352,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=-1, help="parallel processes (default: all cores)")
     parser.add_argument("--only", nargs="*", help="check only these target ids")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "validation", help="output directory")
-    parser.add_argument("--strict", action="store_true", help="exit 1 if any target fails")
+    parser.add_argument("--no-null", action="store_true", help="skip the null checks (half the runs)")
+    parser.add_argument(
+        "--allow-failures", action="store_true", help="exit 0 even when a target fails or a null check passes"
+    )
     args = parser.parse_args(argv)
     if args.seeds is not None and args.seeds < 2:
         parser.error("--seeds must be at least 2 (a confidence interval needs two seeds)")
@@ -298,10 +366,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     specs = run_specs(data, args.seeds, args.borough, args.days)
     only = set(args.only) if args.only else None
-    needed = {r for t in data["targets"] if not only or t["id"] in only for r in (t["a"], t.get("b")) if r}
+    chosen = [t for t in data["targets"] if not only or t["id"] in only]
+    needed = {r for t in chosen for r in (t["a"], t.get("b")) if r}
+    if not args.no_null:
+        needed |= {r for t in chosen for r in (t.get("null_runs") or {}).values()}
     start = time.time()
     frames = run_all(specs, needed, args.jobs)
-    table = evaluate(data, frames, only)
+    table = evaluate(data, frames, only, nulls=not args.no_null)
     seconds = time.time() - start
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "validation.csv", index=False)
@@ -315,11 +386,22 @@ def main(argv: list[str] | None = None) -> int:
             for e, lo, hi in zip(table.estimate, table.ci_low, table.ci_high, strict=True)
         ],
         result=np.where(table.passed, "PASS", "FAIL"),
-    )[["id", "target", "model", "seeds", "result"]]
+        null=[{None: "-", True: "PASSES", False: "fails"}[v] for v in table.null_passed],
+    )[["id", "kind", "target", "model", "seeds", "result", "null"]]
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
         print(shown.to_string(index=False))
-    print(f"\n{int(table.passed.sum())} of {len(table)} targets pass; report: {args.out / 'validation.md'}")
-    return 1 if args.strict and not table.passed.all() else 0
+    valid = table[table.kind == "validation"]
+    calib = table[table.kind == "calibration"]
+    print(
+        f"\nvalidation: {int(valid.passed.sum())} of {len(valid)} targets pass, "
+        f"{int((valid.null_passed == False).sum())} of {int(valid.null_passed.notna().sum())} fail with their "  # noqa: E712
+        f"mechanism removed; calibration: {int(calib.passed.sum())} of {len(calib)} still met; "
+        f"report: {args.out / 'validation.md'}"
+    )
+    if table.ok.all() or args.allow_failures:
+        return 0
+    print(f"error: {', '.join(table.loc[~table.ok, 'id'])} failed (or cannot fail)", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":
