@@ -215,7 +215,7 @@ def test_an_officer_covering_two_schools_is_in_one_of_them_a_day():
             assert here == [officer.schools[day % len(officer.schools)]]
 
 
-# --- lessons -----------------------------------------------------------------------------------------------------------
+# --- lessons ----------------------------------------------------------------------------------------------------------
 def test_police_lesson_effect_lives_in_the_mechanism_and_shifts_the_taught_students():
     model = make("embedded_officer", "scenario.mechanisms.police_lessons.effect_per_lesson=0.1")
     pop = model.population
@@ -256,7 +256,9 @@ def test_teacher_led_pshe_lowers_each_taught_students_baseline_by_its_share_of_t
     neutral = behaviour_neutral("supportive_policing")
     without = run("supportive_policing", *neutral, days=days)
     overrides = [o for o in neutral if "teacher_led_pshe" not in o]
-    model = run("supportive_policing", *overrides, "scenario.mechanisms.teacher_led_pshe.programme_effect=0.19", days=days)
+    model = run(
+        "supportive_policing", *overrides, "scenario.mechanisms.teacher_led_pshe.programme_effect=0.19", days=days
+    )
     mechanism = model.policing.get("teacher_led_pshe")
     assert isinstance(mechanism, TeacherLedPSHE)
     per_class = _pshe_lessons_by_class(model, days, 6.0)
