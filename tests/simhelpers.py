@@ -17,8 +17,23 @@ BEHAVIOUR_NEUTRAL = (
     "students.exclusion_engagement_loss=0",
     "students.youth_work_effect=0",
     "students.mental_health_effect=0",
-    "students.police_lesson_effect=0",
 )
+# ... and the mechanisms' own behavioural effects (deterrence, lessons), switched off where a scenario has them.
+MECHANISM_BEHAVIOUR_NEUTRAL = {
+    "embedded_presence": "in_school_deterrence=0",
+    "police_lessons": "effect_per_lesson=0",
+    "teacher_led_pshe": "programme_effect=0",
+}
+
+
+def behaviour_neutral(scenario: str) -> tuple[str, ...]:
+    """The overrides under which no policy of ``scenario`` can change a student's behaviour."""
+    mechanisms = compose_config([f"scenario={scenario}", "borough=small"]).scenario.mechanisms
+    return BEHAVIOUR_NEUTRAL + tuple(
+        f"scenario.mechanisms.{name}.{setting}"
+        for name, setting in MECHANISM_BEHAVIOUR_NEUTRAL.items()
+        if name in mechanisms
+    )
 
 
 def small_config(scenario: str, days: int = 30, seed: int = 0, *overrides: str):

@@ -50,7 +50,9 @@ def test_defaults_match_the_design_brief():
     assert (cfg.borough.primary_schools, cfg.borough.secondary_schools) == (58, 15)  # Hackney JSNA
     assert cfg.scenario.mechanisms["points_budget"]["budget"] == 20  # Liberty 2025
     assert cfg.borough.class_size_primary == 26.6 and cfg.borough.class_size_secondary == 22.4
-    assert cfg.students.police_lesson_effect == 0.0
+    embedded = compose_config(["scenario=embedded_officer"]).scenario.mechanisms
+    assert embedded["police_lessons"]["effect_per_lesson"] == 0.0  # West & O'Neal 2004: about zero
+    assert embedded["embedded_presence"]["secondary_schools_per_officer"] == 1.7  # Mayor of London 2019/6043
 
 
 def test_validated_config_round_trips_through_validate_config():

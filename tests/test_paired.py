@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from simhelpers import BEHAVIOUR_NEUTRAL, SCENARIOS, run_small, small_config
+from simhelpers import SCENARIOS, behaviour_neutral, run_small, small_config
 
 from sim.core import outcomes as out
 from sim.core.incidents import Location
@@ -92,7 +92,7 @@ def test_day_zero_ledger_incidents_are_identical_after_one_step(configs):
 @pytest.fixture(scope="module")
 def neutral_runs():
     """Every scenario for 60 days, seed 3, with every behavioural effect of policy switched off."""
-    return {s: run_small(s, 60, 3, *BEHAVIOUR_NEUTRAL) for s in SCENARIOS}
+    return {s: run_small(s, 60, 3, *behaviour_neutral(s)) for s in SCENARIOS}
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS[1:])
@@ -125,7 +125,7 @@ def test_more_police_never_means_fewer_serious_incidents_handled(neutral_runs, s
 def test_labelling_is_what_makes_scenarios_diverge(small_runs):
     # With the default labelling effect, records change later behaviour, so the scenarios' children diverge --
     # but a child's baseline can differ between scenarios only if policy touched them: a record or youth work
-    # (police lessons have zero effect by default).
+    # (police lessons have zero effect by default; the officer's deterrence changes incidents, not propensity).
     a, b = small_runs["no_police"], small_runs["embedded_officer"]
     changed = a.population.base_log_propensity != b.population.base_log_propensity
     touched = (a.ledger.student_records > 0) | (b.ledger.student_records > 0)

@@ -261,11 +261,21 @@ class IncidentTypeConfig(Settings):
         range=(0, 1),
         meaning="Relative chance that a stop-search finds this (possession offences; the catalogue's sum to 1)",
     )
+    harms_victim: bool = param(
+        False,
+        unit="true/false",
+        meaning="Harms a victim (injury): a serious incident of this type counts in serious_harm_incidents unless a "
+        "timely response averts the harm",
+        source="definition: violence against the person with injury (ONS 'violence with injury'); possession and "
+        "supply offences harm no identified victim by themselves",
+    )
 
     @model_validator(mode="after")
     def _wellbeing_not_crime(self) -> IncidentTypeConfig:
         if self.kind == "wellbeing" and (self.recordable or self.cj_appropriate_probability > 0):
             raise ValueError("a wellbeing incident cannot be recordable or need a criminal-justice response")
+        if self.harms_victim and not (self.serious and self.kind == "offending"):
+            raise ValueError("only a serious offending incident can harm a victim (harms_victim needs serious)")
         return self
 
 
@@ -308,6 +318,10 @@ _CATALOGUE: dict[str, tuple[Any, ...]] = {
 DEFAULT_INCIDENT_TYPES: dict[str, dict[str, Any]] = {
     name: dict(zip(_CATALOGUE_COLUMNS, row, strict=True)) for name, row in _CATALOGUE.items()
 }
+# The types whose incidents injure a victim (counted in serious_harm_incidents): weapon use with injury is an assault
+# with injury or serious violence here; weapon possession and drug supply have no identified victim.
+for _name in ("assault_with_injury", "serious_violence"):
+    DEFAULT_INCIDENT_TYPES[_name]["harms_victim"] = True
 
 
 class IncidentsConfig(SectionSettings):
@@ -429,13 +443,6 @@ class StudentsConfig(SectionSettings):
         range=(0, 0.8),
         source="assumption",
         meaning="Proportional fall in need after a full mental-health case",
-    )
-    police_lesson_effect: Annotated[float, Field(ge=-1.0, le=1.0)] = param(
-        0.0,
-        unit="proportional change per lesson",
-        range=(-0.2, 0.2),
-        source="West & O'Neal 2004: police drug education d = 0.023 (95% CI -0.04, 0.08), i.e. about zero",
-        meaning="Proportional change in propensity per police-delivered lesson",
     )
     secondary_years: Annotated[int, Field(ge=1)] = param(
         5,

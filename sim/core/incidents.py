@@ -50,6 +50,7 @@ class IncidentType:
     indictable: bool
     serious: bool
     found_by_stop_weight: float
+    harms_victim: bool = False  # a serious incident that injures a victim (serious_harm_incidents)
 
 
 class DayDraws:
@@ -110,6 +111,7 @@ class Incident:
         "_position",
         "cj_appropriate",
         "day",
+        "harm_averted",
         "known_to_police",
         "location",
         "model",
@@ -153,6 +155,7 @@ class Incident:
         self.noticed = False  # by anyone: staff, an officer, a patrol, the public
         self.known_to_police = False
         self.recorded = False
+        self.harm_averted = False  # a timely response averted (or reduced below serious) the harm to a victim
         self._draws = draws
         self._position = position
 
@@ -188,6 +191,7 @@ class IncidentCatalogue:
                 indictable=t.indictable,
                 serious=t.serious,
                 found_by_stop_weight=t.found_by_stop_weight,
+                harms_victim=t.harms_victim,
             )
             for i, (name, t) in enumerate(cfg.types.items())
         ]

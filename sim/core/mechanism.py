@@ -19,6 +19,7 @@ hook                            combined as
 ``screen_call(...)``            every mechanism must let the call through (e.g. an advisor's advice)
 ``responder(incident)``         the first officer given, else the response team
 ``street_risk_multiplier()``    the product of the arrays given (deterrence on patrolled routes)
+``school_risk_multiplier()``    the product of the arrays given (deterrence in schools with an officer on site)
 ``detects_street_incident(i)``  the first officer given (a patrol that sees it)
 ``after_police_contact(o, i)``  each
 ``after_crime_record(i, o, p)`` each
@@ -54,6 +55,7 @@ BUILT_IN_MECHANISMS: dict[str, str] = {
     "points_budget": "sim.mechanisms.points.PointsBudget",
     "schools_protocol": "sim.mechanisms.partnership.SchoolsProtocol",
     "youth_work_partnership": "sim.mechanisms.partnership.YouthWorkPartnership",
+    "teacher_led_pshe": "sim.mechanisms.lessons.TeacherLedPSHE",
 }
 """Mechanisms a scenario can name without giving their class (``class: package.module.Class`` for others)."""
 
@@ -118,6 +120,10 @@ class Mechanism:
         """Per-route multiplier of today's school-run incident risk (deterrence), or None."""
         return None
 
+    def school_risk_multiplier(self) -> np.ndarray | None:
+        """Per-school multiplier of today's in-school offending risk (deterrence by an officer on site), or None."""
+        return None
+
     def detects_street_incident(self, incident: Incident) -> Officer | None:
         """A patrolling officer who sees a school-run incident, if any."""
         return None
@@ -168,6 +174,7 @@ class Policing:
         self._responders = self._bound("responder")
         self._screens = self._bound("screen_call")
         self._multipliers = self._bound("street_risk_multiplier")
+        self._school_multipliers = self._bound("school_risk_multiplier")
         self._each = {
             hook: self._bound(hook)
             for hook in (
@@ -231,6 +238,15 @@ class Policing:
         """The product of the mechanisms' per-route multipliers today, or None."""
         out = None
         for multiplier in self._multipliers:
+            m = multiplier()
+            if m is not None:
+                out = m if out is None else out * m
+        return out
+
+    def school_risk_multiplier(self) -> np.ndarray | None:
+        """The product of the mechanisms' per-school multipliers of today's in-school offending risk, or None."""
+        out = None
+        for multiplier in self._school_multipliers:
             m = multiplier()
             if m is not None:
                 out = m if out is None else out * m

@@ -41,6 +41,8 @@ from sim.core.outcomes import (
     INCIDENTS_KNOWN_TO_POLICE,
     LESSON,
     SERIOUS_APPROPRIATE_RESPONSE,
+    SERIOUS_HARM_AVERTED,
+    SERIOUS_HARM_INCIDENTS,
     SERIOUS_INCIDENTS,
     STREET_INCIDENTS,
     UNMET_YOUTH_WORK_REFERRALS,
@@ -242,7 +244,11 @@ class BoroughModel(mesa.Model):
         self.risk_today = risk
         self.policing.start_of_day(day)
 
-        for incident in self.catalogue.draw_day(self, day, Location.SCHOOL, risk, need):
+        school_risk = risk
+        in_school = self.policing.school_risk_multiplier()  # per school: deterrence by an officer on site
+        if in_school is not None:
+            school_risk = risk * in_school[pop.school]
+        for incident in self.catalogue.draw_day(self, day, Location.SCHOOL, school_risk, need):
             self.schools[incident.school].handle_incident(incident)
             self._close_incident(incident)
 
@@ -274,7 +280,7 @@ class BoroughModel(mesa.Model):
             self.police_attend(self.response_officer, incident, INCIDENT_RESPONSE)
 
     def _close_incident(self, incident: Incident) -> None:
-        """Count an incident that happened, and whether a serious one got an appropriate response."""
+        """Count an incident that happened, whether a serious one got an appropriate response, and harm to a victim."""
         g = int(incident.over_policed)
         ledger, day, school = self.ledger, self.day, incident.school
         ledger.add(day, school, INCIDENTS, g)
@@ -285,6 +291,8 @@ class BoroughModel(mesa.Model):
             # Appropriate: police know when a criminal-justice response is needed; otherwise someone responded.
             if incident.known_to_police if incident.cj_appropriate else incident.noticed:
                 ledger.add(day, school, SERIOUS_APPROPRIATE_RESPONSE, g)
+            if incident.type.harms_victim:  # the victim side: harmed, unless a timely response averted it
+                ledger.add(day, school, SERIOUS_HARM_AVERTED if incident.harm_averted else SERIOUS_HARM_INCIDENTS, g)
 
     # --- operations the rules use ------------------------------------------------------------------------------
     def police_attend(
@@ -346,14 +354,16 @@ class BoroughModel(mesa.Model):
         np.add.at(self.ledger.student_contacts, students, one)
         np.add.at(self.ledger.student_contacts_by_type[:, contact.contact_index], students, one)
 
-    def deliver_police_lesson(self, students: np.ndarray) -> None:
-        """Police-delivered PSHE lessons: a contact for each student taught, and the (about zero) effect on behaviour.
+    def deliver_police_lesson(self, students: np.ndarray, effect: float = 0.0) -> None:
+        """Police-delivered PSHE lessons: a contact for each student taught, and the lesson's effect on behaviour.
 
-        ``students`` are those taught, once per lesson: one class, or several lessons' classes at once (a student
-        taught twice appears twice).
+        Args:
+            students: those taught, once per lesson: one class, or several lessons' classes at once (a student
+                taught twice appears twice).
+            effect: proportional change in each student's baseline propensity per lesson (``police_lessons``'
+                ``effect_per_lesson``: null to harmful).
         """
         self.add_contacts(students, LESSON)
-        effect = self.config.students.police_lesson_effect
         if effect:
             self.population.shift_base_propensity(students, math.log1p(effect))
 

@@ -693,3 +693,23 @@ _R.computed(
 )
 _R.officer_activity("incident_response", meaning="Officer hours attending incidents.")
 _R.officer_activity("crime_recording", meaning="Officer hours recording crimes.")
+
+# The victim side: serious incidents that harm a victim, and those whose harm a timely response averted.
+SERIOUS_HARM_INCIDENTS = _R.counted(
+    "serious_harm_incidents",
+    label="Serious harm incidents",
+    meaning="Serious incidents that harmed a victim (incident types with harms_victim: assault with injury, serious "
+    "violence), in school or on the school run, whose harm no timely response averted: the victim side.",
+    unit="incidents",
+    per_1000=True,
+    headline=7,
+    summary=True,
+)
+SERIOUS_HARM_AVERTED = _R.counted(
+    "serious_harm_averted",
+    label="Serious harm averted",
+    meaning="Serious incidents of a victim-harming type whose harm an immediate response (an officer on site) averted "
+    "or reduced below serious; not in serious_harm_incidents.",
+    unit="incidents",
+    summary=True,
+)

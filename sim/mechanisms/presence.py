@@ -1,8 +1,9 @@
-"""Safer Schools Partnership: an officer based in each secondary school (primaries share one per cluster).
+"""Safer Schools Partnership: officers based in schools, most covering one or two secondaries (a few, primaries).
 
-Two mechanisms: :class:`EmbeddedPresence` (the officer is there: daily presence contacts, and staff readier to call
-police when an officer is on site) and :class:`OfficerFirstResponse` (the officer on site notices incidents and
-is the first responder to those in school).
+Two mechanisms: :class:`EmbeddedPresence` (the officer is there: daily presence contacts, staff readier to call
+police when an officer is on site, and any deterrence of in-school offending on those days) and
+:class:`OfficerFirstResponse` (the officer on site notices incidents and is the first responder to those in school;
+an immediate response may avert a victim's serious harm).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.core.agents import Officer, OfficerRole
+from sim.core.incidents import Location
 from sim.core.mechanism import Mechanism, MechanismParams
 from sim.core.outcomes import PRESENCE, REGISTRY
 from sim.core.parameters import param
@@ -37,12 +39,24 @@ class EmbeddedPresenceParams(MechanismParams):
         meaning="Probability an officer is in school on a school day (not abstracted by training or other duties)",
         source="assumption: days an officer is in school (training, abstractions)",
     )
-    primary_schools_per_officer: int = param(
-        6,
+    secondary_schools_per_officer: float = param(
+        1.7,
+        unit="secondary schools per officer",
+        range=(1.0, 5.0),
+        meaning="Secondary schools one officer covers, rotating one a day (officers: secondaries / this, rounded up)",
+        source="Mayor of London answer 2019/6043 (London Assembly, March 2019): 382 Schools and Youth Engagement "
+        "Officers, 311 assigned to secondary schools, about 90 dedicated to one school and the rest covering two or "
+        "more; London has about 520 state secondaries (DfE 2023/24), so about 1.7 per officer (371 Safer Schools "
+        "Officers across 32 boroughs in 2025, about 11-12 a borough). Range: one officer per secondary to five",
+    )
+    primary_schools_per_officer: float = param(
+        112.0,
         unit="primary schools per officer",
-        range=(0, 30),
-        meaning="Primary schools in the cluster one officer rotates round, one a day (0: primaries have no officer)",
-        source="assumption: one officer rotates round a cluster of primaries",
+        range=(0.0, 200.0),
+        meaning="Primary schools one officer covers, rotating one a day (0: primaries have no officer)",
+        source="Mayor of London answer 2019/6043: 16 of 382 officers assigned to primary schools, for about 1,800 "
+        "London primaries (about 112 each); Met FOI 01.FOI.23.033120: Safer Schools Officers support secondary "
+        "schools, PRUs and colleges first, primaries where resources allow. Range: 0 (none) to 200",
     )
     presence_contacts_per_day: float = param(
         10.0,
@@ -58,6 +72,18 @@ class EmbeddedPresenceParams(MechanismParams):
         meaning="Officer hours in school per day; what other activities leave is booked as presence",
         source="assumption",
     )
+    in_school_deterrence: float = param(
+        0.1,
+        unit="proportional fall in risk",
+        range=(0.0, 0.3),
+        meaning="Proportional fall in every student's in-school offending risk at a school on days its officer is "
+        "there (deterrence)",
+        source="Sorensen et al. 2023 (JPAM 42(4)): a US school resource officer reduces fights and threats by about "
+        "30% (the range's top; no fall in gun-related incidents); Gottfredson et al. 2020 and Weisburst 2019 find no "
+        "fall in offending, and the Youth Endowment Fund toolkit rates police in schools 'no clear evidence' (the "
+        "range's bottom, 0). Default: assumption, a third of Sorensen's figure, since it applies here to every "
+        "offending type and to part-time officers",
+    )
 
 
 class EmbeddedPresence(Mechanism):
@@ -68,23 +94,22 @@ class EmbeddedPresence(Mechanism):
     params: EmbeddedPresenceParams
 
     def setup(self) -> None:
-        """One officer per secondary school; primaries grouped into clusters that one officer rotates round."""
+        """Officers, each covering a block of neighbouring schools of one phase, visited one a day in turn."""
         model = self.model
         officer_cls = model.agent_classes.officer
         self.officers: list[Officer] = []
         phase = model.borough.school_phase
-        for s in np.flatnonzero(phase == 1):
-            self.officers.append(officer_cls(model, OfficerRole.SAFER_SCHOOLS_OFFICER, [int(s)]))
-        per = self.params.primary_schools_per_officer
-        primaries = sorted(np.flatnonzero(phase == 0).tolist(), key=lambda s: (model.borough.school_ward[s], s))
-        if per > 0 and primaries:
-            for block in np.array_split(np.array(primaries), math.ceil(len(primaries) / per)):
-                self.officers.append(officer_cls(model, OfficerRole.SAFER_SCHOOLS_OFFICER, block.tolist()))
+        for p, per in ((1, self.params.secondary_schools_per_officer), (0, self.params.primary_schools_per_officer)):
+            schools = sorted(np.flatnonzero(phase == p).tolist(), key=lambda s: (model.borough.school_ward[s], s))
+            if per > 0 and schools:
+                for block in np.array_split(np.array(schools), math.ceil(len(schools) / per - 1e-9)):
+                    self.officers.append(officer_cls(model, OfficerRole.SAFER_SCHOOLS_OFFICER, block.tolist()))
         for officer in self.officers:
             for school in officer.schools:
                 model.schools[school].link_officer = officer
         self.on_site: dict[int, Officer] = {}
         self._approach_cumulative: np.ndarray | None = None
+        self._deterrence: np.ndarray | None = None  # today's per-school multiplier of in-school risk
 
     def start_of_day(self, day: int) -> None:
         """Each officer is in school unless abstracted; cluster officers visit one school a day in turn."""
@@ -95,6 +120,18 @@ class EmbeddedPresence(Mechanism):
             officer.hours_today = 0.0
             if u < self.params.presence_days_share:
                 self.on_site[officer.schools[day % len(officer.schools)]] = officer
+        self._deterrence = None
+
+    def school_risk_multiplier(self) -> np.ndarray | None:
+        """Today's in-school risk multiplier: 1 - ``in_school_deterrence`` where the officer is on site, else 1."""
+        d = self.params.in_school_deterrence
+        if d == 0 or not self.on_site:
+            return None
+        if self._deterrence is None:
+            multiplier = np.ones(self.model.borough.n_schools)
+            multiplier[np.fromiter(self.on_site, dtype=np.int64)] = 1.0 - d
+            self._deterrence = multiplier
+        return self._deterrence
 
     def officer_on_site(self, school: School) -> Officer | None:
         """The school's officer, when in school today."""
@@ -139,10 +176,33 @@ class EmbeddedPresence(Mechanism):
             officer.log_hours("presence", max(0.0, self.params.hours_per_day - officer.hours_today), school_index)
 
 
+class OfficerFirstResponseParams(MechanismParams):
+    """Parameters of the officer's first response."""
+
+    harm_averted_share: float = param(
+        0.1,
+        unit="probability",
+        range=(0.0, 0.3),
+        meaning="Probability that the officer on site, attending a victim-harming serious incident in school, averts "
+        "the harm or reduces it below serious (an immediate response)",
+        source="assumption: no study measures harm averted by an officer's immediate response in school; faster "
+        "police response raises detection rather than preventing harm (Blanes i Vidal & Kirchmaier 2018, Review of "
+        "Economic Studies), and school resource officers do not prevent gun-related incidents (Sorensen et al. "
+        "2023), so the range starts at 0; staff are there too, so at most a minority",
+    )
+
+
 class OfficerFirstResponse(Mechanism):
-    """The officer on site notices incidents in school and attends them, and is first responder to calls."""
+    """The officer on site notices incidents in school and attends them, and is first responder to calls.
+
+    An immediate response may avert a victim's serious harm: of the victim-harming serious incidents in school that
+    the officer on site attends, a share ``harm_averted_share`` (keyed draw ``harm_averted``) is counted as harm
+    averted instead of serious harm.
+    """
 
     name = "officer_first_response"
+    Params: ClassVar[type[MechanismParams]] = OfficerFirstResponseParams
+    params: OfficerFirstResponseParams
     requires: ClassVar[tuple[str, ...]] = ("embedded_presence",)
 
     def setup(self) -> None:
@@ -158,3 +218,13 @@ class OfficerFirstResponse(Mechanism):
     def responder(self, incident: Incident) -> Officer | None:
         """The officer on site attends calls about the school's incidents."""
         return self.presence.on_site.get(incident.school)
+
+    def after_police_contact(self, officer: Officer, incident: Incident) -> None:
+        """The officer on site attended at once: the victim's serious harm may be averted."""
+        if (
+            incident.type.harms_victim
+            and incident.location == Location.SCHOOL
+            and self.presence.on_site.get(incident.school) is officer
+            and incident.draw("harm_averted") < self.params.harm_averted_share
+        ):
+            incident.harm_averted = True
