@@ -244,8 +244,11 @@ NO_SUPPORT = (
 )
 
 
-def test_no_police_teacher_never_chooses_police_for_a_non_emergency():
-    model = make("no_police", *NO_SUPPORT)
+NO_CALLS = "~scenario.mechanisms.ordinary_calls"  # no_police without calls through 101/999: emergencies only
+
+
+def test_without_a_calls_mechanism_a_teacher_never_chooses_police_for_a_non_emergency():
+    model = make("no_police", *NO_SUPPORT, NO_CALLS)
     assert model.policing.mechanisms == []
     assert model.policing.takes_non_emergency_calls is False
     teacher = model.teachers[0]
@@ -270,8 +273,8 @@ def _attended(scenario, *overrides, days=40):
     return model, seen
 
 
-def test_no_police_attends_no_non_emergency_in_school():
-    model, seen = _attended("no_police")
+def test_without_a_calls_mechanism_police_attend_no_non_emergency_in_school():
+    model, seen = _attended("no_police", NO_CALLS)
     in_school = [i for i in seen if i.location == Location.SCHOOL]
     assert in_school, "some serious incidents should reach police"
     assert all(i.type.serious for i in in_school)

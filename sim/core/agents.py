@@ -30,12 +30,23 @@ from sim.core.outcomes import (
     INCIDENT_RESPONSE,
     MENTAL_HEALTH_REFERRALS,
     UNMET_MENTAL_HEALTH_REFERRALS,
+    WELFARE,
     YOUTH_WORK_DIVERSIONS,
+    Counted,
     Hours,
 )
 
 if TYPE_CHECKING:
     from sim.core.model import BoroughModel
+
+
+AGE_OF_CRIMINAL_RESPONSIBILITY = 10
+"""England and Wales: a child under 10 cannot be guilty of an offence (Children and Young Persons Act 1933, s.50)."""
+
+
+def contact_for(incident: Incident) -> Counted:
+    """The kind of police contact when police attend an incident: welfare for a wellbeing crisis, else response."""
+    return INCIDENT_RESPONSE if incident.type.offending else WELFARE
 
 
 class Response(Enum):
@@ -144,9 +155,13 @@ class Teacher(mesa.Agent):
         return incident.draw("staff_notice") < self.model.catalogue.staff_notice[incident.severity - 1]
 
     def referral_threshold(self, officer_on_site: bool) -> float:
-        """Severity needed to call police; lower with an officer on site (the proximity, or net-widening, effect)."""
+        """Severity needed to call police.
+
+        Lower with an officer on site (the proximity, or net-widening, effect); higher when the scenario's
+        mechanisms say calling is harder (``ordinary_calls``: 101/999 without a schools-police relationship).
+        """
         shift = self.model.config.staff.proximity_shift if officer_on_site else 0.0
-        return self.referral_tolerance - shift
+        return self.referral_tolerance - shift + self.model.policing.call_threshold_shift
 
     def choose_response(self, incident: Incident, officer_on_site: bool) -> Response:
         """The teacher's first choice of response to an incident they noticed."""
@@ -269,6 +284,15 @@ class Officer(mesa.Agent):
             p = odds / (1 + odds)
         return incident.draw("record") < p
 
+    def criminally_responsible(self, incident: Incident) -> bool:
+        """Whether the child can be recorded as an offender: aged 10 or over on the day of the incident.
+
+        Below the age of criminal responsibility (10 in England and Wales, Children and Young Persons Act 1933 s.50)
+        an officer who would have recorded a crime against the child refers them to children's services for
+        safeguarding instead (``BoroughModel.refer_for_safeguarding``): no crime record, no labelling.
+        """
+        return self.model.age_on(incident.student, incident.day) >= AGE_OF_CRIMINAL_RESPONSIBILITY
+
     def advises_police(self, incident: Incident, when_needed: float, when_not_needed: float) -> bool:
         """A tactical advisor's advice to staff on whether a police response is needed (no contact with the child).
 
@@ -337,7 +361,7 @@ class School(mesa.Agent):
         responder = model.policing.first_responder(self)
         if responder is not None and responder.notices(incident):
             incident.noticed = True
-            model.police_attend(responder, incident, INCIDENT_RESPONSE)
+            model.police_attend(responder, incident, contact_for(incident))
             if incident.type.offending:
                 self.after_offence(incident, police_involved=True)
             else:
@@ -375,7 +399,7 @@ class School(mesa.Agent):
                 self.discipline(incident)
                 return
         officer = model.policing.responder(incident)
-        model.police_attend(officer, incident, INCIDENT_RESPONSE, capacity_shortfall=capacity_shortfall)
+        model.police_attend(officer, incident, contact_for(incident), capacity_shortfall=capacity_shortfall)
         if incident.type.offending:
             self.after_offence(incident, police_involved=True)
 

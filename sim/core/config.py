@@ -195,6 +195,62 @@ class BoroughConfig(SectionSettings):
         "support is short (experiments sweep 0.5-4)",
         meaning="Multiplier on youth-work and mental-health capacity (1 = today's provision)",
     )
+    # Welfare demand on police outside school (docs/ODD.md §7.15): missing-child reports and mental-health crises
+    # that end with police attending, because no support service answers them.
+    missing_reports_per_1000_primary: NonNegative = param(
+        5.0,
+        unit="reports per 1,000 primary pupils per year",
+        range=(0, 20),
+        source="NCA UK Missing Persons Bureau 2016/17: 179,953 missing-child incidents in England and Wales (about 14 "
+        "per 1,000 under-18s); about 80% are of 12-17-year-olds (NCA UKMPU 2019/20: 159,274 of 198,943), leaving ~4-6 "
+        "per 1,000 5-11-year-olds (range: 0 to three times that)",
+        meaning="Missing-child reports to police per 1,000 primary pupils per year (at average wellbeing need)",
+    )
+    missing_reports_per_1000_secondary: NonNegative = param(
+        36.0,
+        unit="reports per 1,000 secondary pupils per year",
+        range=(0, 80),
+        source="NCA UK Missing Persons Bureau 2016/17 and UKMPU 2019/20: ~145,000-160,000 missing incidents a year of "
+        "12-17-year-olds in England and Wales, ~4 million of that age: ~36-40 per 1,000 (many are repeat episodes of a "
+        "few children, e.g. missing from care); range: half to twice that across areas",
+        meaning="Missing-child reports to police per 1,000 secondary pupils per year (at average wellbeing need)",
+    )
+    mental_health_crises_per_1000_primary: NonNegative = param(
+        1.0,
+        unit="crises per 1,000 primary pupils per year",
+        range=(0, 5),
+        source="assumption: out-of-school mental-health crises for which someone calls police (no national count by "
+        "age); far rarer than in secondary ages",
+        meaning="Out-of-school mental-health crises reported to police per 1,000 primary pupils per year",
+    )
+    mental_health_crises_per_1000_secondary: NonNegative = param(
+        8.0,
+        unit="crises per 1,000 secondary pupils per year",
+        range=(0, 30),
+        source="assumption (no national count of police-attended crises of children): well above the 753 section 136 "
+        "detentions of under-18s in 2013-14 (Home Affairs Committee 2015; ~0.15 per 1,000 10-17-year-olds), as most "
+        "attendances end without detention; mental-state incidents are 5.1% of police contacts from the public "
+        "(Kane, Cattell & Wire 2021)",
+        meaning="Out-of-school mental-health crises reported to police per 1,000 secondary pupils per year",
+    )
+    services_answer_crisis_share: Probability = param(
+        0.22,
+        unit="share of crises at today's provision",
+        range=(0, 0.6),
+        source="Humberside Police before Right Care, Right Person (HMICFRS PEEL 2022; College of Policing smarter "
+        "practice): officers deployed to 78% of 25,000 a year concern-for-welfare, mental-health and missing calls, "
+        "so ~22% went to other services; range: none to RCRP-like arrangements",
+        meaning="Share of mental-health crises reported to police that a support service answers instead, at today's "
+        "provision (it scales with support_funding_multiplier)",
+    )
+    police_attend_crisis_floor: Probability = param(
+        0.1,
+        unit="share of crises",
+        range=(0, 0.5),
+        source="assumption: Right Care, Right Person keeps a police response where there is a real and immediate risk "
+        "to life or of serious harm (National Partnership Agreement 2023)",
+        meaning="Share of mental-health crises police attend however much support there is (risk to life)",
+    )
 
     @model_validator(mode="after")
     def _has_schools(self) -> BoroughConfig:
@@ -591,6 +647,23 @@ class PoliceConfig(SectionSettings):
         range=(0, 2),
         source="assumption: an advice call with staff",
         meaning="Officer hours per advice consultation",
+    )
+    hours_missing_report: NonNegative = param(
+        6.0,
+        unit="hours per missing-child report",
+        range=(1, 60),
+        source="assumption: most child episodes are low or medium risk and end within 48 hours (87%, NCA 2016/17); "
+        "a medium-risk investigation costs police GBP 1,325-2,415 (Shalev Greene & Pakes 2014), some 35-60 officer "
+        "hours, the top of the range",
+        meaning="Officer hours per missing-child report (risk assessment, search, safe-and-well check on return)",
+    )
+    hours_welfare_attendance: NonNegative = param(
+        3.0,
+        unit="hours per attendance",
+        range=(1, 16),
+        source="assumption: attending a mental-health crisis; waits with a detained person can reach 10-16 hours "
+        "(Humberside Police, The Guardian 2023)",
+        meaning="Officer hours per mental-health or wellbeing crisis attended",
     )
 
 

@@ -15,6 +15,7 @@ hook                            combined as
 ``officer_on_site(school)``     the first officer given (an officer present: staff are readier to call police)
 ``first_responder(school)``     the first officer given (an officer on site who notices and attends incidents)
 ``takes_non_emergency_calls``   true if any mechanism says so (staff may call police below an emergency)
+``call_threshold_shift()``      the sum of the shifts given (severity levels added to staff's threshold to call)
 ``schools_protocol_use``        the last value given, else the police default (``police.schools_protocol_use``)
 ``screen_call(...)``            every mechanism must let the call through (e.g. an advisor's advice)
 ``responder(incident)``         the first officer given, else the response team
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 
 BUILT_IN_MECHANISMS: dict[str, str] = {
     "non_emergency_calls": "sim.mechanisms.calls.NonEmergencyCalls",
+    "ordinary_calls": "sim.mechanisms.calls.OrdinaryCalls",
     "embedded_presence": "sim.mechanisms.presence.EmbeddedPresence",
     "officer_first_response": "sim.mechanisms.presence.OfficerFirstResponse",
     "police_lessons": "sim.mechanisms.lessons.PoliceLessons",
@@ -106,6 +108,10 @@ class Mechanism:
 
     def schools_protocol_use(self) -> float | None:
         """Probability a non-indictable in-school incident is left to the school, if this mechanism sets it."""
+        return None
+
+    def call_threshold_shift(self) -> float | None:
+        """Severity levels this mechanism adds to staff's threshold for calling police (harder to call: > 0)."""
         return None
 
     def screen_call(self, school: School, teacher: Teacher, incident: Incident) -> bool:
@@ -168,6 +174,8 @@ class Policing:
         self.takes_non_emergency_calls = any(type(m).takes_non_emergency_calls for m in mechanisms)
         uses = [u for m in mechanisms if (u := m.schools_protocol_use()) is not None]
         self.schools_protocol_use: float = uses[-1] if uses else model.config.police.schools_protocol_use
+        shifts = [x for m in mechanisms if (x := m.call_threshold_shift()) is not None]
+        self.call_threshold_shift: float = float(sum(shifts))
         self.officer_on_site = self._first("officer_on_site")
         self.first_responder = self._first("first_responder")
         self.detects_street_incident = self._first("detects_street_incident")

@@ -23,23 +23,36 @@ import mesa
 import numpy as np
 import scipy.sparse
 
-from sim.core.agents import Officer, OfficerRole, School, Student, Teacher, YouthWorker
-from sim.core.borough import build_borough
+from sim.core.agents import (
+    AGE_OF_CRIMINAL_RESPONSIBILITY,
+    Officer,
+    OfficerRole,
+    School,
+    Student,
+    Teacher,
+    YouthWorker,
+)
+from sim.core.borough import SECONDARY, build_borough
 from sim.core.compose import compose_config
 from sim.core.config import SimConfig
 from sim.core.configure import agent_classes, load_built_in_mechanisms, mechanisms, validate_config
-from sim.core.incidents import Incident, IncidentCatalogue, Location
+from sim.core.incidents import SCHOOL_YEAR_DAYS, Incident, IncidentCatalogue, Location
 from sim.core.mechanism import Policing
 from sim.core.metrics import daily_frame, running_reporters, totals, year_metrics
 from sim.core.outcomes import (
     CONTACTS_DUE_TO_CAPACITY_SHORTFALL,
     CORRIDOR_STOP,
     CRIME_RECORDS,
+    CRIME_RECORDS_UNDER_10,
+    CRISES_ANSWERED_BY_SERVICES,
+    CRISES_OUTSIDE_SCHOOL,
     INCIDENT_RESPONSE,
     INCIDENTS,
     INCIDENTS_FOUND_BY_POLICE_SEARCH,
     INCIDENTS_KNOWN_TO_POLICE,
     LESSON,
+    MISSING_REPORTS,
+    SAFEGUARDING_REFERRALS_UNDER_10,
     SERIOUS_APPROPRIATE_RESPONSE,
     SERIOUS_HARM_AVERTED,
     SERIOUS_HARM_INCIDENTS,
@@ -47,6 +60,7 @@ from sim.core.outcomes import (
     STREET_INCIDENTS,
     UNMET_YOUTH_WORK_REFERRALS,
     UNNECESSARY_CRIME_RECORDS,
+    WELFARE,
     YOUTH_WORK_REFERRALS,
     Counted,
     Ledger,
@@ -57,6 +71,10 @@ from sim.core.streams import RandomStreams
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+SCHOOL_YEAR_SHARE_OF_CALENDAR_YEAR = 0.88
+"""The 190 school days run from early September to about 20 July: 0.88 of a calendar year (for ages)."""
 
 
 def quiet_mesa() -> None:
@@ -181,6 +199,7 @@ class BoroughModel(mesa.Model):
         self.street_base_rate = self.catalogue.rate[int(Location.STREET)].sum(axis=1)[phase] * self._student_route_risk
         self.risk_today = pop.risk()
         self.risk_today.flags.writeable = False
+        self._welfare: tuple[np.ndarray, np.ndarray] | None = None  # see welfare_rates
 
         self.policing = Policing(self, [spec.cls(self, spec.params) for spec in mechanisms(config)])
         self.policing.setup()
@@ -259,6 +278,7 @@ class BoroughModel(mesa.Model):
         for incident in self.catalogue.draw_day(self, day, Location.STREET, risk, need, street_multiplier):
             self.handle_street_incident(incident)
             self._close_incident(incident)
+        self.welfare_demand(day, need)
 
         self.policing.proactive_activities(day)
         self.policing.end_of_day(day)
@@ -278,6 +298,70 @@ class BoroughModel(mesa.Model):
         if incident.draw("public_report") < self.catalogue.public_report[incident.severity - 1]:
             incident.noticed = True
             self.police_attend(self.response_officer, incident, INCIDENT_RESPONSE)
+
+    def welfare_rates(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each student's daily rate of welfare episodes (missing + crisis), cumulated, and the missing share.
+
+        At wellbeing need 1: the yearly rates of the student's phase spread over the school year's days. Worked out
+        again at the start of each school year (students may change phase at a year boundary).
+        """
+        if self._welfare is None or self.day % SCHOOL_YEAR_DAYS == 0:
+            b = self.config.borough
+            secondary = self.population.phase == SECONDARY
+            missing = np.where(secondary, b.missing_reports_per_1000_secondary, b.missing_reports_per_1000_primary)
+            crisis = np.where(
+                secondary, b.mental_health_crises_per_1000_secondary, b.mental_health_crises_per_1000_primary
+            )
+            rate = (missing + crisis) / (1000.0 * SCHOOL_YEAR_DAYS)
+            share = np.divide(missing, missing + crisis, out=np.zeros(len(rate)), where=(missing + crisis) > 0)
+            self._welfare = (np.concatenate([[0.0], np.cumsum(rate)]), share)
+        return self._welfare
+
+    def welfare_demand(self, day: int, need: np.ndarray) -> None:
+        """Children's welfare outside school that comes to police: missing-child reports and mental-health crises.
+
+        Student i has an episode today with probability r_i x need_i (r_i: the missing and crisis rates of their
+        phase per school day), drawn by thinning (stream ``welfare_episode``): K ~ Poisson(cap x sum r) candidates
+        are picked in proportion to r_i and each kept with probability need_i / cap (cap: today's highest need), so
+        only the few candidates are touched. A kept episode is a missing report with probability
+        missing_i / (missing_i + crisis_i). Police attend every missing report; a support service answers a crisis
+        instead of police with probability min(1 - police_attend_crisis_floor, services_answer_crisis_share x
+        support_funding_multiplier).
+        """
+        cumulative, missing_share = self.welfare_rates()
+        cap = float(need.max()) if len(need) else 0.0
+        rng = self.streams.generator("welfare_episode", day)
+        k = int(rng.poisson(cumulative[-1] * cap))
+        if k == 0:
+            return
+        picked = np.searchsorted(cumulative, rng.random(k) * cumulative[-1], side="right") - 1
+        u = rng.random(k)
+        kept = rng.random(k) * cap < need[picked]
+        students, first = np.unique(picked[kept], return_index=True)  # at most one episode per student per day
+        missing = u[kept][first] < missing_share[students]
+        b = self.config.borough
+        services = min(
+            1.0 - b.police_attend_crisis_floor, b.services_answer_crisis_share * b.support_funding_multiplier
+        )
+        for student, is_missing in zip(students.tolist(), missing.tolist(), strict=True):
+            self.welfare_episode(student, is_missing, services)
+
+    def welfare_episode(self, student: int, missing: bool, services_share: float) -> None:
+        """One episode: a missing report (police attend), or a crisis a service or police answer."""
+        pop, day = self.population, self.day
+        school, over = int(pop.school[student]), bool(pop.over_policed[student])
+        police = self.config.police
+        if missing:
+            self.count(MISSING_REPORTS, school, over)
+            hours = police.hours_missing_report
+        else:
+            self.count(CRISES_OUTSIDE_SCHOOL, school, over)
+            if self.streams.uniform("crisis_answered_by_services", day, student) < services_share:
+                self.count(CRISES_ANSWERED_BY_SERVICES, school, over)
+                return
+            hours = police.hours_welfare_attendance
+        self.add_contact(student, WELFARE)
+        self.response_officer.log_hours("welfare", hours, school)  # booked to the child's school
 
     def _close_incident(self, incident: Incident) -> None:
         """Count an incident that happened, whether a serious one got an appropriate response, and harm to a victim."""
@@ -313,9 +397,16 @@ class BoroughModel(mesa.Model):
             self.add_contact(incident.student, contact)
         if capacity_shortfall:
             self.ledger.add(self.day, incident.school, CONTACTS_DUE_TO_CAPACITY_SHORTFALL, g)
-        officer.log_hours("incident_response", self.config.police.hours_incident_response, incident.school)
+        police = self.config.police
+        if incident.type.offending:
+            officer.log_hours("incident_response", police.hours_incident_response, incident.school)
+        else:  # a wellbeing crisis: police in a non-policing role
+            officer.log_hours("welfare", police.hours_welfare_attendance, incident.school)
         if officer.decides_to_record(incident):
-            self.record_crime(incident, officer, by_patrol)
+            if officer.criminally_responsible(incident):
+                self.record_crime(incident, officer, by_patrol)
+            else:
+                self.refer_for_safeguarding(incident, officer)
         self.policing.after_police_contact(officer, incident)
 
     def record_crime(self, incident: Incident, officer: Officer, by_patrol: bool = False) -> None:
@@ -326,12 +417,38 @@ class BoroughModel(mesa.Model):
         if not incident.cj_appropriate:
             self.ledger.add(self.day, incident.school, UNNECESSARY_CRIME_RECORDS, g)
         self.ledger.student_records[incident.student] += 1
+        if self.age_on(incident.student, incident.day) < AGE_OF_CRIMINAL_RESPONSIBILITY:
+            self.ledger.add(self.day, incident.school, CRIME_RECORDS_UNDER_10, g)  # 0 unless a rule skips the check
         self.ledger.records_by_severity[incident.severity - 1] += 1
         if not incident.cj_appropriate:
             self.ledger.student_unnecessary_records[incident.student] += 1
         officer.log_hours("crime_recording", self.config.police.hours_crime_record, incident.school)
         self.policing.after_crime_record(incident, officer, by_patrol)
         self.student(incident.student).on_crime_record(incident)
+
+    def refer_for_safeguarding(self, incident: Incident, officer: Officer) -> None:
+        """What replaces a crime record for a child under 10: a referral to children's services (safeguarding).
+
+        No crime record and no labelling; no route intelligence. The referral costs the officer the paperwork of a
+        record (``police.hours_crime_record``).
+        """
+        self.ledger.add(self.day, incident.school, SAFEGUARDING_REFERRALS_UNDER_10, int(incident.over_policed))
+        officer.log_hours("safeguarding_referral", self.config.police.hours_crime_record, incident.school)
+
+    def age_on(self, student: int, day: int) -> float:
+        """A student's age in years on a school day, from their school year and their birthday.
+
+        In England a child in Year N (Reception = 0; a secondary school's first year group is Year 7) turns N + 5
+        during the school year that starts on 1 September. The birthday falls at a fraction b of that year (a keyed
+        uniform draw per student, stream ``birthday``); school day d is at t = (d mod 190 + 0.5) / 190 x 0.88 of the
+        year (term runs from September to about 20 July). Age = N + 5 + t - b. So every child in Reception to Year 4
+        is under 10, and a child in Year 5 is under 10 until their birthday. The age follows ``year_group``.
+        """
+        pop = self.population
+        year = int(pop.year_group[student]) + (7 if pop.phase[student] == SECONDARY else 0)
+        birthday = self.streams.uniform("birthday", 0, student)
+        t = (day % SCHOOL_YEAR_DAYS + 0.5) / SCHOOL_YEAR_DAYS * SCHOOL_YEAR_SHARE_OF_CALENDAR_YEAR
+        return year + 5 + t - birthday
 
     def count(self, what: Counted, school: int, over_policed: bool, n: int = 1) -> None:
         """Count ``n`` of a counted outcome today at a school, in the student's group."""

@@ -686,7 +686,7 @@ _R.computed(
     kind=Kind.HOURS,
     unit="officer hours",
     label="Officer hours",
-    meaning="Officer hours on schools work, all activities.",
+    meaning="Officer hours on schools work and on children's incidents and welfare, all activities.",
     compute=lambda m: float(sum(m.officer_hours_by_activity().values())),
     summary=True,
     fmt="{:,.0f}",
@@ -712,4 +712,65 @@ SERIOUS_HARM_AVERTED = _R.counted(
     "or reduced below serious; not in serious_harm_incidents.",
     unit="incidents",
     summary=True,
+)
+
+# --- children below the age of criminal responsibility (docs/ODD.md §7.14) ----------------------------------------
+CRIME_RECORDS_UNDER_10 = _R.counted(
+    "crime_records_under_10",
+    label="Crime records against children under 10",
+    meaning="Crime records against children below the age of criminal responsibility (10 in England and Wales): "
+    "always 0 under the standard rules, a check that no rule records one.",
+    unit="records",
+)
+SAFEGUARDING_REFERRALS_UNDER_10 = _R.counted(
+    "safeguarding_referrals_under_10",
+    label="Safeguarding referrals of children under 10",
+    meaning="Incidents an officer would have recorded as a crime but for the child being under 10: referred to "
+    "children's services for safeguarding instead (no crime record, no labelling).",
+    unit="referrals",
+    per_1000=True,
+    rri=True,
+)
+_R.officer_activity(
+    "safeguarding_referral", meaning="Officer hours referring children under 10 to children's services."
+)
+
+# --- welfare demand: police in non-policing roles (docs/ODD.md §7.15) ----------------------------------------------
+WELFARE = _R.contact_type(
+    "welfare",
+    label="Welfare contacts",
+    meaning="Police contacts with a child in a non-policing role: a missing-child report, a mental-health crisis "
+    "outside school no support service answered, a wellbeing crisis in school police attended.",
+)
+MISSING_REPORTS = _R.counted(
+    "missing_child_reports",
+    label="Missing-child reports",
+    meaning="Reports to police of a student missing (outside school); police attend every one.",
+    unit="reports",
+    per_1000=True,
+)
+CRISES_OUTSIDE_SCHOOL = _R.counted(
+    "mental_health_crises_outside_school",
+    label="Mental-health crises outside school",
+    meaning="Mental-health crises outside school reported to police.",
+    unit="crises",
+    per_1000=True,
+)
+CRISES_ANSWERED_BY_SERVICES = _R.counted(
+    "mental_health_crises_answered_by_services",
+    label="Crises answered by support services",
+    meaning="Mental-health crises outside school reported to police that a support service answered instead of "
+    "police (more with more support funding).",
+    unit="crises",
+)
+_R.share(
+    "mental_health_crises_services_share",
+    CRISES_ANSWERED_BY_SERVICES,
+    CRISES_OUTSIDE_SCHOOL,
+    label="Crises answered by services",
+    meaning="Share of mental-health crises outside school reported to police that a support service answered.",
+)
+_R.officer_activity(
+    "welfare",
+    meaning="Officer hours in non-policing roles: missing-child reports, mental-health and wellbeing crises.",
 )
