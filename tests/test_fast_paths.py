@@ -233,22 +233,28 @@ def test_tracked_state_is_read_only_and_survives_copies():
         np.testing.assert_array_equal(np.sort(other._disengaged.array()), [3, 7])
 
 
-def test_patrol_distance_from_true_risk_equals_the_day_by_day_sums():
+def test_patrol_distance_from_true_and_baseline_risk_equals_the_day_by_day_sums():
     # Runs of up to a school year sum the students' risk instead of each day's route rates (docs/performance.md);
-    # longer runs keep each day's. Either way the distances are those of the day-by-day route rates.
+    # longer runs keep each day's. Either way the distances are those of the day-by-day route rates. The baseline
+    # is the route rates of the risk at the start of the run, before any policing (patrol-independent).
     import pytest
 
     from sim.mechanisms.corridors import total_variation
 
     for days in (45, 200):
         model = BoroughModel(small_config("hackney_pilot", days, 5))
-        assert model.policing.get("safer_corridors")._daily_true_rates == (days > 190)
+        corridors = model.policing.get("safer_corridors")
+        assert corridors._daily_true_rates == (days > 190)
+        baseline = model.route_true_rate()  # before the first day: nobody's risk has been changed by policing
+        np.testing.assert_array_equal(corridors.baseline_rate, baseline)
         rates = []
         for _ in range(days):
             model.step()
             rates.append(model.route_true_rate())  # today's risk is still the day's after the step
-        patrols = model.policing.get("safer_corridors").patrol_history
-        metrics = model.policing.get("safer_corridors").metrics()
+        patrols = corridors.patrol_history
+        metrics = corridors.metrics()
         for key, window in (("", days), ("_last_20_days", 20), ("_last_school_year", 190)):
             expected = total_variation(np.sum(patrols[-window:], axis=0), np.sum(rates[-window:], axis=0))
             assert metrics[f"corridor_patrol_risk_tv_distance{key}"] == pytest.approx(expected, rel=1e-12, abs=1e-15)
+            expected = total_variation(np.sum(patrols[-window:], axis=0), baseline)
+            assert metrics[f"corridor_patrol_baseline_tv_distance{key}"] == pytest.approx(expected, rel=1e-12)

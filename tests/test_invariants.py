@@ -57,7 +57,11 @@ def runs(draw):
             "scenario.mechanisms.safer_corridors.route_selection": draw(
                 st.sampled_from(["proportional", "top_k", "exposure_corrected"])
             ),
-            "scenario.mechanisms.safer_corridors.stops_per_patrol": draw(st.sampled_from([0.0, 2.0, 10.0])),
+            "scenario.mechanisms.safer_corridors.stops_per_patrol": draw(st.sampled_from([0.0, 0.5, 4.0])),
+            "scenario.mechanisms.safer_corridors.carry_days_per_possession_incident": draw(
+                st.sampled_from([1.0, 30.0, 100.0])
+            ),
+            "scenario.mechanisms.safer_corridors.patrol_deterrence": draw(st.sampled_from([0.0, 0.1, 0.3])),
         }
     return config_with(scenario, days, seed, settings_)
 
@@ -116,6 +120,18 @@ def check_points_within_budget(model):
     assert 0 <= spent <= budget * model.borough.n_schools * years_started + 1e-9
 
 
+def check_corridor_finds_within_what_is_carried(model):
+    # A stop finds only what a pupil carries; only secondary pupils are stopped; a removed weapon is a find.
+    m = model.metrics()
+    if "safer_corridors" not in model.policing.names:
+        assert m["corridor_stops"] is None
+        return
+    assert m["corridor_stops_of_primary_pupils"] == 0
+    assert m["corridor_stops_with_find"] <= min(m["corridor_stops"], m["corridor_items_carried_on_patrolled_routes"])
+    assert m["corridor_weapons_removed"] <= m["corridor_stops_with_find"]
+    assert m["corridor_stops_with_find"] <= m["incidents_found_by_police_search"]
+
+
 def check_metrics_are_clean_json(model):
     m = model.metrics()
     text = json.dumps(m, allow_nan=False)  # raises on NaN or infinity
@@ -158,6 +174,7 @@ CHECKS = [
     check_outcome_counts_are_nested,
     check_contact_types_belong_to_their_scenario,
     check_points_within_budget,
+    check_corridor_finds_within_what_is_carried,
     check_metrics_are_clean_json,
     check_shares_are_proportions,
     check_metrics_agree_with_the_ledger,

@@ -34,7 +34,7 @@ def test_targets_file_names_pattern_source_and_tolerance_for_every_target():
             assert t["null_runs"] and t["null_removes"], t["id"]
     kinds = {t["id"]: t["kind"] for t in data["targets"]}
     # tuned to their target, so not validation (the audit)
-    for tuned in ("exclusions_rate_ratio", "stop_disproportionality", "stops_no_further_action"):
+    for tuned in ("exclusions_rate_ratio", "stop_disproportionality"):
         assert kinds[tuned] == "calibration"
 
 

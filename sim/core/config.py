@@ -315,7 +315,8 @@ class IncidentTypeConfig(Settings):
         0.0,
         unit="relative weight",
         range=(0, 1),
-        meaning="Relative chance that a stop-search finds this (possession offences; the catalogue's sum to 1)",
+        meaning="Above 0: a possession offence a pupil can carry and a stop-search find (sim/core/possession.py; "
+        "how often it is carried comes from the school-run rates, not from this weight)",
     )
     harms_victim: bool = param(
         False,

@@ -209,8 +209,9 @@ class IncidentCatalogue:
         self.cj_probability = np.array([t.cj_appropriate_probability for t in self.types])
         self.staff_notice = tuple(cfg.staff_notice_by_severity)
         self.public_report = tuple(cfg.public_report_by_severity)
-        weights = np.array([t.found_by_stop_weight for t in self.types])
-        self.stop_find_cdf = np.cumsum(weights) / weights.sum() if weights.sum() > 0 else None
+        # the possession offences a search can find (the items a pupil can carry: sim/core/possession.py)
+        self.possession = np.array([t.found_by_stop_weight > 0 for t in self.types])
+        self._uniforms: dict[int, tuple[int, np.ndarray]] = {}  # place -> (day, that day's occurrence uniforms)
         self._totals_cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray | None]] = {}
         # per place, the purposes of the keyed draws the rules have made about incidents there (see DayDraws)
         self._purposes: dict[int, dict[str, None]] = {int(place): {} for place in Location}
@@ -243,7 +244,7 @@ class IncidentCatalogue:
             total += wellbeing_total * need
         if place_multiplier is not None:
             total *= place_multiplier
-        u = model.streams.generator("incident_occurrence", day, int(location)).random(pop.n)
+        u = self.occurrence_uniforms(model, day, location)
         who = np.flatnonzero(u < total)
         if len(who) == 0:
             return []
@@ -258,6 +259,45 @@ class IncidentCatalogue:
         kind = np.minimum(kind, len(types) - 1)
         return self._incidents(model, day, location, who, [types[k] for k in kind.tolist()])
 
+    def student_rates(
+        self,
+        model: BoroughModel,
+        day: int,
+        location: Location,
+        students: np.ndarray,
+        risk: np.ndarray,
+        need: np.ndarray,
+        place_multiplier: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What :meth:`draw_day` works out for some students: their uniforms, total and per-type daily rates.
+
+        The same arithmetic, element by element, as :meth:`draw_day`, so that a student's incident today at this
+        place is of type k exactly when ``per_type[:, :k].sum() <= u < per_type[:, :k + 1].sum()`` and
+        ``u < total`` (a rule can know before the day's incidents are drawn what a student will do).
+
+        Args:
+            model: the model (for the population and the random streams).
+            day: the school day.
+            location: SCHOOL or STREET.
+            students: the students (indices).
+            risk: every student's offending risk multiplier today (as given to :meth:`draw_day`).
+            need: every student's wellbeing need (as given to :meth:`draw_day`).
+            place_multiplier: these students' multipliers of the place's rates (as :meth:`draw_day`'s, indexed).
+        """
+        pop = model.population
+        offending_total, wellbeing_total = self._student_totals(pop, location)
+        total = offending_total[students] * risk[students]
+        if wellbeing_total is not None:
+            total += wellbeing_total[students] * need[students]
+        per_type = self.rate[int(location)][pop.phase[students]] * np.where(
+            self.offending, risk[students, None], need[students, None]
+        )
+        if place_multiplier is not None:
+            total *= place_multiplier
+            per_type *= place_multiplier[:, None]
+        u = self.occurrence_uniforms(model, day, location)[students]
+        return u, total, per_type
+
     def _student_totals(self, pop: StudentPopulation, location: Location) -> tuple[np.ndarray, np.ndarray | None]:
         """Each student's total daily offending and wellbeing rates at a place (phase is fixed, so cached)."""
         key = (id(pop), int(location))
@@ -270,12 +310,19 @@ class IncidentCatalogue:
             self._totals_cache[key] = cached
         return cached
 
-    def types_found_by_stop(self, u: np.ndarray) -> list[IncidentType]:
-        """The possession offences stops find, one picked by each uniform; empty if the catalogue has none."""
-        if self.stop_find_cdf is None:
-            return []
-        types = self.types
-        return [types[k] for k in np.searchsorted(self.stop_find_cdf, u, side="right").tolist()]
+    def occurrence_uniforms(self, model: BoroughModel, day: int, location: Location) -> np.ndarray:
+        """The day's occurrence uniforms at a place, one per student (stream ``incident_occurrence``; read-only).
+
+        Kept per place for the last day asked for, so that a rule that needs them before the day's incidents are
+        drawn (a stop finding what a pupil carries, sim/core/possession.py) sees the same numbers.
+        """
+        kept = self._uniforms.get(int(location))
+        if kept is not None and kept[0] == day:
+            return kept[1]
+        u = model.streams.generator("incident_occurrence", day, int(location)).random(model.population.n)
+        u.flags.writeable = False
+        self._uniforms[int(location)] = (day, u)
+        return u
 
     def make_incidents(
         self,

@@ -22,6 +22,7 @@ hook                            combined as
 ``street_risk_multiplier()``    the product of the arrays given (deterrence on patrolled routes)
 ``school_risk_multiplier()``    the product of the arrays given (deterrence in schools with an officer on site)
 ``detects_street_incident(i)``  the first officer given (a patrol that sees it)
+``pre_empts(incident)``         the first answer given: FOUND (a search found it earlier today) or AVERTED
 ``after_police_contact(o, i)``  each
 ``after_crime_record(i, o, p)`` each
 ``proactive_activities(day)``   each (presence, lessons, patrols, points activities)
@@ -33,6 +34,7 @@ hook                            combined as
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum, auto
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -60,6 +62,13 @@ BUILT_IN_MECHANISMS: dict[str, str] = {
     "teacher_led_pshe": "sim.mechanisms.lessons.TeacherLedPSHE",
 }
 """Mechanisms a scenario can name without giving their class (``class: package.module.Class`` for others)."""
+
+
+class PreEmption(Enum):
+    """What police activity earlier in the day did to an incident the day's draws say would happen."""
+
+    FOUND = auto()  # a search found it first (a carried item): it happened and police know; not handled again
+    AVERTED = auto()  # it does not happen (the weapon it needed was removed): not counted as an incident
 
 
 class MechanismParams(BaseModel):
@@ -134,6 +143,10 @@ class Mechanism:
         """A patrolling officer who sees a school-run incident, if any."""
         return None
 
+    def pre_empts(self, incident: Incident) -> PreEmption | None:
+        """Whether something police did earlier today pre-empted this incident (before it is handled), if so."""
+        return None
+
     def after_police_contact(self, officer: Officer, incident: Incident) -> None:
         """What follows police attending an incident (after the recording decision)."""
 
@@ -179,6 +192,8 @@ class Policing:
         self.officer_on_site = self._first("officer_on_site")
         self.first_responder = self._first("first_responder")
         self.detects_street_incident = self._first("detects_street_incident")
+        self.pre_empts = self._first("pre_empts")
+        self.pre_empting = bool(self._bound("pre_empts"))  # whether any mechanism may pre-empt an incident
         self._responders = self._bound("responder")
         self._screens = self._bound("screen_call")
         self._multipliers = self._bound("street_risk_multiplier")

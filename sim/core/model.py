@@ -37,7 +37,7 @@ from sim.core.compose import compose_config
 from sim.core.config import SimConfig
 from sim.core.configure import agent_classes, load_built_in_mechanisms, mechanisms, validate_config
 from sim.core.incidents import SCHOOL_YEAR_DAYS, Incident, IncidentCatalogue, Location
-from sim.core.mechanism import Policing
+from sim.core.mechanism import Policing, PreEmption
 from sim.core.metrics import daily_frame, running_reporters, totals, year_metrics
 from sim.core.outcomes import (
     CONTACTS_DUE_TO_CAPACITY_SHORTFALL,
@@ -262,12 +262,15 @@ class BoroughModel(mesa.Model):
         risk.flags.writeable = False  # shared by the rules, and kept by some: nobody may change it
         self.risk_today = risk
         self.policing.start_of_day(day)
+        pre_empting = self.policing.pre_empting
 
         school_risk = risk
         in_school = self.policing.school_risk_multiplier()  # per school: deterrence by an officer on site
         if in_school is not None:
             school_risk = risk * in_school[pop.school]
         for incident in self.catalogue.draw_day(self, day, Location.SCHOOL, school_risk, need):
+            if pre_empting and self._pre_empted(incident):
+                continue
             self.schools[incident.school].handle_incident(incident)
             self._close_incident(incident)
 
@@ -276,6 +279,8 @@ class BoroughModel(mesa.Model):
         if deterrence is not None:
             street_multiplier = street_multiplier * deterrence[pop.route]
         for incident in self.catalogue.draw_day(self, day, Location.STREET, risk, need, street_multiplier):
+            if pre_empting and self._pre_empted(incident):
+                continue
             self.handle_street_incident(incident)
             self._close_incident(incident)
         self.welfare_demand(day, need)
@@ -362,6 +367,16 @@ class BoroughModel(mesa.Model):
             hours = police.hours_welfare_attendance
         self.add_contact(student, WELFARE)
         self.response_officer.log_hours("welfare", hours, school)  # booked to the child's school
+
+    def _pre_empted(self, incident: Incident) -> bool:
+        """An incident pre-empted earlier today (``Policing.pre_empts``): found first, counted; or averted, not."""
+        fate = self.policing.pre_empts(incident)
+        if fate is None:
+            return False
+        if fate is PreEmption.FOUND:  # a search found it before it happened on the street: police know already
+            incident.noticed = incident.known_to_police = True
+            self._close_incident(incident)
+        return True
 
     def _close_incident(self, incident: Incident) -> None:
         """Count an incident that happened, whether a serious one got an appropriate response, and harm to a victim."""

@@ -117,6 +117,19 @@ EVIDENCE = (
         "-14% offending is used; violence is not modelled separately.",
     ),
     Evidence(
+        "child stop-searches (all policing)",
+        "~107,800 in England and Wales in the year to March 2023: ~18 per 1,000 10-17-year-olds; London ~30-40",
+        "Youth Justice Statistics 2022/23; Home Office, Police powers and procedures",
+        r"107,800",
+        "Scales `stops_per_patrol`; compare `corridor_stops_per_1000_secondary` (docs/ODD.md §7.9).",
+    ),
+    Evidence(
+        "hot-spots policing",
+        "small, significant crime reductions (d ~ 0.13), no displacement on average",
+        "Braga, Turchan, Papachristos & Hureau 2019 (Campbell review)",
+        r"Braga",
+    ),
+    Evidence(
         "runaway feedback loops in predictive policing",
         "urn model; a correction that discounts finds by patrol exposure",
         "Ensign et al. 2018",
