@@ -225,14 +225,23 @@ class SaferCorridors(Mechanism):
         self.stops = 0
         self.stops_with_record = 0
         self.stops_with_find = 0
+        self._students_on_routes()
+        share = self.params.patrol_share_of_routes
+        self.patrols_per_day = max(1, round(share * borough.n_routes)) if share > 0 else 0
+
+    def _students_on_routes(self) -> None:
+        """What stops need to know of the students on the routes: their carrying, the mean route size."""
+        model = self.model
         street = model.street_base_rate
         secondary = model.population.phase == 1
         reference = street[secondary].mean() if secondary.any() else street.mean()
         self._carrying = street / reference if reference > 0 else np.zeros_like(street)
-        sizes = np.bincount(model.population.route, minlength=borough.n_routes)
+        sizes = np.bincount(model.population.route, minlength=model.borough.n_routes)
         self._mean_route_size = float(sizes[sizes > 0].mean()) if (sizes > 0).any() else 1.0
-        share = self.params.patrol_share_of_routes
-        self.patrols_per_day = max(1, round(share * borough.n_routes)) if share > 0 else 0
+
+    def start_of_school_year(self, year: int) -> None:
+        """Students have moved school and arrived: who is on each route has changed."""
+        self._students_on_routes()
 
     def start_of_day(self, day: int) -> None:
         """Choose today's patrolled routes from the route intelligence."""
