@@ -546,8 +546,8 @@ def place_in_secondary(
 
 def _sections_of(key: np.ndarray, class_id: np.ndarray) -> dict[int, np.ndarray]:
     """Each (school, year group) key's classes (ascending), from the students' keys and classes."""
-    pairs = np.unique(np.stack((key, class_id.astype(np.int64))), axis=1)
-    starts = np.r_[0, np.flatnonzero(np.diff(pairs[0])) + 1]
-    return {
-        int(k): classes for k, classes in zip(pairs[0, starts].tolist(), np.split(pairs[1], starts[1:]), strict=True)
-    }
+    width = int(class_id.max()) + 1 if len(class_id) else 1
+    pairs = np.unique(key * width + class_id)  # each (key, class) once, by key then class: one integer sort
+    keys, classes = np.divmod(pairs, width)
+    starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
+    return {int(k): c for k, c in zip(keys[starts].tolist(), np.split(classes, starts[1:]), strict=True)}
