@@ -162,7 +162,11 @@ RUN_LABELS: dict[str, tuple[Kind, str, str]] = {
     "seed": (Kind.LABEL, "Seed", "The seed of every random stream."),
     "days": (Kind.LABEL, "School days", "School days simulated."),
     "students": (Kind.COUNT, "Students", "Students in the borough."),
-    "students_over_policed": (Kind.COUNT, "Students from over-policed communities", "Of the students."),
+    "students_over_policed": (
+        Kind.COUNT,
+        "Students from over-policed communities",
+        "Of the students (over several school years, the mean of the years' weighted by their days).",
+    ),
     "schools": (Kind.COUNT, "Schools", "Schools in the borough."),
 }
 """The keys that say what was run, first in every ``metrics.json``."""

@@ -35,6 +35,7 @@ class StudentPopulation:
     Attributes:
         school, year_group, class_id, home_ward, route: where the student belongs (class_id is the teacher's id).
         over_policed: bool, the student is from an over-policed community.
+        school_year: the school years started before the current one (0 in the first).
         base_log_propensity: the level log-propensity drifts back to; moved by labelling and support.
         log_propensity: today's log-propensity to get into trouble.
         log_need: wellbeing need (drives wellbeing crises); lowered by mental-health support.
@@ -46,6 +47,11 @@ class StudentPopulation:
     :meth:`start_mental_health` (a direct write raises ``ValueError: assignment destination is read-only``). The
     methods also keep the short lists of students they concern, so that the daily update touches those few
     students rather than scanning everyone.
+
+    An element (a *slot*) is a place at one school: ``school`` and ``phase`` never change, and the students are
+    stored school by school. Between school years (:meth:`plan_school_year`, :meth:`start_school_year`) the child in
+    a slot may change: a leaver's slot takes a new child, a Year 6 child moves to a secondary school's slot; the
+    year group, class, home ward, route and state follow.
     """
 
     # read-only views of the _<name> arrays (see _views and _READ_ONLY_STATE)
