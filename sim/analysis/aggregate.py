@@ -1,8 +1,8 @@
 """Gather a sweep directory into tidy tables: runs, borough-level days, and a summary with paired differences.
 
 Works on any sweep directory, finished, partial or with failed runs: it reads what the jobs left on disk
-(``metrics.json``, ``daily.parquet``, ``run.json``, ``config.json``, ``error.json``) and reports failed and
-missing runs rather than dropping them silently.
+(``metrics.json``, ``daily.parquet``, ``yearly.parquet``, ``run.json``, ``config.json``, ``error.json``) and reports
+failed and missing runs rather than dropping them silently.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim.analysis.folders import ERROR_FILE, RUN_FILE, SWEEP_FILE
+from sim.analysis.folders import DAILY_FILE, ERROR_FILE, RUN_FILE, SWEEP_FILE, YEARLY_FILE
 from sim.analysis.stats import summarise
 from sim.core.configure import load_built_in_mechanisms
 from sim.core.metrics import RUN_LABELS
@@ -39,6 +39,8 @@ class SweepResult:
     baseline: str | None
     failed: list[dict[str, Any]] = field(default_factory=list)
     missing: list[list[str]] = field(default_factory=list)
+    yearly: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """One row per school year of each run longer than a school year (the runs' ``yearly.parquet``)."""
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -71,9 +73,11 @@ def _run_dirs(sweep_dir: Path) -> list[Path]:
     return sorted(p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def collect(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[pd.DataFrame], list[dict[str, Any]]]:
-    """Rows of finished runs, their daily frames summed over schools, and the failed runs."""
-    rows, dailies, failed = [], [], []
+def collect(
+    sweep_dir: Path,
+) -> tuple[list[dict[str, Any]], list[pd.DataFrame], list[dict[str, Any]], list[pd.DataFrame]]:
+    """Rows of finished runs, their daily frames summed over schools, the failed runs, and their yearly frames."""
+    rows, dailies, failed, yearlies = [], [], [], []
     for d in _run_dirs(sweep_dir):
         run_info = json.loads((d / RUN_FILE).read_text()) if (d / RUN_FILE).exists() else {}
         overrides = run_info.get("overrides", [])
@@ -86,16 +90,20 @@ def collect(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[pd.DataFrame], 
             row |= dict(parse_override(o) for o in overrides)
             row["_overrides"] = json.dumps(overrides)
             rows.append(row)
-            if (d / "daily.parquet").exists():
-                daily = pd.read_parquet(d / "daily.parquet")
+            if (d / DAILY_FILE).exists():
+                daily = pd.read_parquet(d / DAILY_FILE)
                 numeric = daily.drop(columns=["scenario", "seed", "school", "phase"], errors="ignore")
                 borough_day = numeric.groupby("day", as_index=False).sum()
                 borough_day.insert(0, "run", d.name)
                 dailies.append(borough_day)
+            if (d / YEARLY_FILE).exists():
+                yearly = pd.read_parquet(d / YEARLY_FILE).drop(columns=["scenario", "seed"], errors="ignore")
+                yearly.insert(0, "run", d.name)
+                yearlies.append(yearly)
         elif (d / ERROR_FILE).exists():
             error = json.loads((d / ERROR_FILE).read_text())
             failed.append({"run": d.name, "overrides": error.get("overrides", overrides), "error": error.get("error")})
-    return rows, dailies, failed
+    return rows, dailies, failed, yearlies
 
 
 def swept_factors(runs: pd.DataFrame) -> list[str]:
@@ -125,7 +133,7 @@ def aggregate(sweep_dir: Path, baseline: str | None = None) -> SweepResult:
     if not sweep_dir.is_dir():
         raise FileNotFoundError(f"no sweep directory at {sweep_dir}")
     meta = json.loads((sweep_dir / SWEEP_FILE).read_text()) if (sweep_dir / SWEEP_FILE).exists() else {}
-    rows, dailies, failed = collect(sweep_dir)
+    rows, dailies, failed, yearlies = collect(sweep_dir)
     runs = pd.DataFrame(rows)
     metrics_keys: list[str] = []
     for d in _run_dirs(sweep_dir):
@@ -137,6 +145,7 @@ def aggregate(sweep_dir: Path, baseline: str | None = None) -> SweepResult:
         factors: list[str] = ["scenario"]
         metrics: list[str] = []
         daily = pd.DataFrame()
+        yearly = pd.DataFrame()
         summary = pd.DataFrame()
     else:
         factors = swept_factors(runs)
@@ -144,11 +153,15 @@ def aggregate(sweep_dir: Path, baseline: str | None = None) -> SweepResult:
         runs = runs.sort_values(["run"]).reset_index(drop=True)
         ordered = [c for c in dict.fromkeys((*ID_COLUMNS, *factors)) if c in runs]
         runs = runs[ordered + [c for c in runs.columns if c not in ordered]]
+        keys = runs[list(dict.fromkeys(["run", "seed", *factors]))].drop_duplicates("run")
         daily = pd.concat(dailies, ignore_index=True) if dailies else pd.DataFrame()
         if not daily.empty:
-            keys = runs[list(dict.fromkeys(["run", "seed", *factors]))].drop_duplicates("run")
             daily = keys.merge(daily, on="run", how="right")
             daily = daily.sort_values(["run", "day"]).reset_index(drop=True)
+        yearly = pd.concat(yearlies, ignore_index=True) if yearlies else pd.DataFrame()
+        if not yearly.empty:  # the run's keys first, as in daily; the columns factors name replaced by the run's
+            yearly = keys.merge(yearly.drop(columns=[c for c in keys if c != "run"], errors="ignore"), on="run")
+            yearly = yearly.sort_values(["run", "school_year"]).reset_index(drop=True)
         experiment = meta.get("experiment") or {}
         if baseline is None:
             baseline = experiment.get("baseline")
@@ -164,19 +177,22 @@ def aggregate(sweep_dir: Path, baseline: str | None = None) -> SweepResult:
         done = set(runs["_overrides"].map(lambda s: tuple(sorted(json.loads(s))))) if not runs.empty else set()
         done |= {tuple(sorted(f["overrides"])) for f in failed}
         missing = [job for job in jobs if tuple(sorted(job)) not in done]
-    return SweepResult(sweep_dir, meta, runs, daily, summary, factors, metrics, baseline, failed, missing)
+    return SweepResult(sweep_dir, meta, runs, daily, summary, factors, metrics, baseline, failed, missing, yearly)
 
 
 def write_tables(result: SweepResult) -> dict[str, Path]:
-    """Write runs.parquet, daily.parquet, summary.csv and failed_runs.csv into the sweep directory."""
+    """Write runs.parquet, daily.parquet, yearly.parquet, summary.csv and failed_runs.csv into the sweep directory."""
     out = result.sweep_dir
     paths = {}
     if not result.runs.empty:
         paths["runs"] = out / "runs.parquet"
         result.runs.drop(columns=["_overrides"]).to_parquet(paths["runs"], index=False)
     if not result.daily.empty:
-        paths["daily"] = out / "daily.parquet"
+        paths["daily"] = out / DAILY_FILE
         result.daily.to_parquet(paths["daily"], index=False)
+    if not result.yearly.empty:
+        paths["yearly"] = out / YEARLY_FILE
+        result.yearly.to_parquet(paths["yearly"], index=False)
     if not result.summary.empty:
         paths["summary"] = out / "summary.csv"
         result.summary.to_csv(paths["summary"], index=False)

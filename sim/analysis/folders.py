@@ -1,7 +1,8 @@
 """The layout of run and sweep folders: the files a run and a sweep write, which analysis reads.
 
 A run folder holds ``metrics.json`` (written last: its presence marks a finished run), ``daily.parquet``,
-``run.json`` (how the run went: overrides, configuration hash, status, seconds) or ``error.json`` (why it failed).
+``yearly.parquet`` (a run of more than one school year), ``run.json`` (how the run went: overrides, configuration
+hash, status, seconds) or ``error.json`` (why it failed).
 A sweep folder holds ``sweep.json`` (the plan and the environment) and one run folder per job.
 """
 
@@ -13,6 +14,7 @@ from sim.core.paths import ROOT
 
 METRICS_FILE = "metrics.json"
 DAILY_FILE = "daily.parquet"
+YEARLY_FILE = "yearly.parquet"
 RUN_FILE = "run.json"
 ERROR_FILE = "error.json"
 SWEEP_FILE = "sweep.json"

@@ -315,6 +315,10 @@ class Officer(mesa.Agent):
         """Whether this officer's ``stop_weights`` is marked :func:`fixed_per_student` (its weights are kept)."""
         return getattr(type(self).stop_weights, "fixed_per_student", False)
 
+    def forget_weights(self) -> None:
+        """Forget the kept weights (a new school year: the students of a route or a school have changed)."""
+        self._weights.clear()
+
     def weights_for(self, group: Hashable, students: np.ndarray) -> np.ndarray:
         """``stop_weights(students)`` for a fixed group of students (a route, a school), named by ``group``.
 

@@ -102,8 +102,8 @@ class DayDraws:
 class Incident:
     """One incident: what happened, to whom, where, its ground truth, and what the system did about it.
 
-    ``school``, ``route`` and ``over_policed`` are the student's (fixed for a run); the catalogue passes them in
-    when it makes a day's incidents at once, otherwise they are read from the population.
+    ``school``, ``route`` and ``over_policed`` are the student's (fixed within a school year); the catalogue passes
+    them in when it makes a day's incidents at once, otherwise they are read from the population.
     """
 
     __slots__ = (

@@ -27,6 +27,7 @@ hook                            combined as
 ``after_crime_record(i, o, p)`` each
 ``proactive_activities(day)``   each (presence, lessons, patrols, points activities)
 ``end_of_day(day)``             each
+``start_of_school_year(year)``  each (before the first day of the second and later school years)
 ``metrics()``                   merged: each mechanism returns the values of the outcomes it declared
 ==============================  =================================================================================
 """
@@ -159,6 +160,14 @@ class Mechanism:
     def end_of_day(self, day: int) -> None:
         """Book-keeping at the end of the day."""
 
+    def start_of_school_year(self, year: int) -> None:
+        """A new school year (``year``: 1 for the run's second) has begun, before its first day.
+
+        The students have moved up, moved school, left and arrived (docs/ODD.md, "School years"): a slot of the
+        student arrays may now hold another child, and routes and classes have changed. Anything kept per student,
+        per route's or per school's students, or derived from them, must be made again here.
+        """
+
     def metrics(self) -> dict[str, Any]:
         """The values of the outcomes this mechanism declared without a ``compute`` function."""
         return {}
@@ -207,6 +216,7 @@ class Policing:
                 "after_crime_record",
                 "proactive_activities",
                 "end_of_day",
+                "start_of_school_year",
             )
         }
 
@@ -294,6 +304,11 @@ class Policing:
         """Each mechanism's end of day."""
         for hook in self._each["end_of_day"]:
             hook(day)
+
+    def start_of_school_year(self, year: int) -> None:
+        """Each mechanism's start of a school year."""
+        for hook in self._each["start_of_school_year"]:
+            hook(year)
 
     def metrics(self) -> dict[str, Any]:
         """The mechanisms' own metrics, each checked against what the mechanism declared."""

@@ -1,7 +1,9 @@
 """A run's outcomes, as the registry declares them: the school-year metrics, the daily table, the live reporters.
 
 Rates (``*_per_1000``) are per 1,000 students per school year: counts over the days run, scaled to a 190-day
-school year. A value that cannot be computed (a ratio over zero) is ``None`` (``null`` in JSON).
+school year (over several school years, per student-year: the students of each year weighted by its days). A value
+that cannot be computed (a ratio over zero) is ``None`` (``null`` in JSON). :func:`yearly_rows` gives the same
+count-derived outcomes for each school year of a run (``yearly.parquet``).
 """
 
 from __future__ import annotations
@@ -32,13 +34,48 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def totals(model: BoroughModel, counts: np.ndarray, days: int) -> Totals:
-    """Counts summed over days and schools, ``(counter, group)``, with the population they are rates of."""
-    n_other, n_over = model.population.students_by_group
+def totals(model: BoroughModel, counts: np.ndarray, days: int, first: int = 0) -> Totals:
+    """Counts summed over days and schools, ``(counter, group)``, with the population they are rates of.
+
+    Args:
+        model: the model.
+        counts: the counts summed over the days ``first`` to ``first + days``.
+        days: the days counted.
+        first: the first day counted.
+    """
     pairs = [(float(a), float(b)) for a, b in counts.tolist()]
     pairs += [(0.0, 0.0)] * (len(REGISTRY.counters) - len(pairs))  # declared after this model was built: never counted
     scale = SCHOOL_YEAR_DAYS / days if days else float("nan")  # no day run: rates are undefined (null)
-    return Totals(pairs, int(model.population.n), (n_other, n_over), scale)
+    return Totals(pairs, int(model.population.n), students_by_group(model, first, first + days), scale)
+
+
+def students_by_group(model: BoroughModel, first: int, last: int) -> tuple[float, float]:
+    """Students (not over-policed, over-policed) over the days ``first`` to ``last``: the rates' denominators.
+
+    Within one school year, the year's students (whole numbers). Over several, the mean of the school years'
+    students weighted by their days counted, so that a rate is per student-year (the borough's intake changes
+    the groups' sizes a little each school year).
+    """
+    years = model.school_years
+    if len(years) == 1 or last <= first:
+        return years[0][1] if len(years) == 1 else years[-1][1]
+    other = over = 0.0
+    within = []
+    for y, (start, groups) in enumerate(years):
+        end = years[y + 1][0] if y + 1 < len(years) else max(last, start)
+        overlap = min(end, last) - max(start, first)
+        if overlap > 0:
+            within.append(groups)
+            other += overlap * groups[0]
+            over += overlap * groups[1]
+    if len(within) == 1:
+        return within[0]
+    return other / (last - first), over / (last - first)
+
+
+def school_year_ranges(days: int) -> list[tuple[int, int]]:
+    """The days (first, one past the last) of each school year in ``days`` school days; the last may be partial."""
+    return [(first, min(days, first + SCHOOL_YEAR_DAYS)) for first in range(0, days, SCHOOL_YEAR_DAYS)]
 
 
 def reported(model: BoroughModel, registry: OutcomeRegistry = REGISTRY) -> list[Metric]:
@@ -76,13 +113,60 @@ def year_metrics(model: BoroughModel) -> dict[str, Any]:
     return {k: _clean(v) for k, v in out.items()}
 
 
+def yearly_rows(model: BoroughModel) -> list[dict[str, Any]]:
+    """One row per school year run: the count-derived outcomes over that year's days and that year's students.
+
+    The same registry derivations as :func:`year_metrics`, over one school year's counts: every count, rate per
+    1,000 students per school year, share and RRI the run reports, so every headline outcome (a headline outcome
+    that is not derived from counts would be null: there is none). With them, the year's students, and the
+    children who joined the borough at its start and who left it at the end of the year before
+    (``BoroughModel.school_year_flows``).
+    """
+    counts = model.ledger.counts
+    keys = [m for m in reported(model) if m.key in REGISTRY.derived or m.headline]
+    rows = []
+    for year, (first, last) in enumerate(school_year_ranges(model.day)):
+        t = totals(model, counts[first:last].sum(axis=(0, 1)), last - first, first)
+        row: dict[str, Any] = {
+            "scenario": model.config.scenario.name,
+            "borough": model.config.borough.name,
+            "seed": model.config.seed,
+            "school_year": year + 1,
+            "first_day": first,
+            "days": last - first,
+            "students": t.students,
+            "students_over_policed": t.students_by_group[1],
+        }
+        row |= model.school_year_flows[year]
+        for metric in keys:
+            derive = REGISTRY.derived.get(metric.key)
+            row[metric.key] = derive(t) if derive is not None else None
+        rows.append({k: _clean(v) for k, v in row.items()})
+    return rows
+
+
+def yearly_frame(model: BoroughModel) -> pd.DataFrame:
+    """:func:`yearly_rows` as a DataFrame (``yearly.parquet``): one row per school year, in order."""
+    import pandas as pd
+
+    frame = pd.DataFrame(yearly_rows(model))
+    for key in frame.columns:
+        if frame[key].isna().all() and key in REGISTRY:  # an outcome null in every year: a float column, not object
+            frame[key] = frame[key].astype(float)
+    return frame
+
+
 RUN_LABELS: dict[str, tuple[Kind, str, str]] = {
     "scenario": (Kind.LABEL, "Scenario", "The scenario (policing model) run."),
     "borough": (Kind.LABEL, "Borough", "The borough configuration."),
     "seed": (Kind.LABEL, "Seed", "The seed of every random stream."),
     "days": (Kind.LABEL, "School days", "School days simulated."),
     "students": (Kind.COUNT, "Students", "Students in the borough."),
-    "students_over_policed": (Kind.COUNT, "Students from over-policed communities", "Of the students."),
+    "students_over_policed": (
+        Kind.COUNT,
+        "Students from over-policed communities",
+        "Of the students (over several school years, the mean of the years' weighted by their days).",
+    ),
     "schools": (Kind.COUNT, "Schools", "Schools in the borough."),
 }
 """The keys that say what was run, first in every ``metrics.json``."""

@@ -38,7 +38,7 @@ from sim.core.config import SimConfig
 from sim.core.configure import agent_classes, load_built_in_mechanisms, mechanisms, validate_config
 from sim.core.incidents import SCHOOL_YEAR_DAYS, Incident, IncidentCatalogue, Location
 from sim.core.mechanism import Policing, PreEmption
-from sim.core.metrics import daily_frame, running_reporters, totals, year_metrics
+from sim.core.metrics import daily_frame, running_reporters, totals, year_metrics, yearly_frame
 from sim.core.outcomes import (
     CONTACTS_DUE_TO_CAPACITY_SHORTFALL,
     CORRIDOR_STOP,
@@ -66,7 +66,7 @@ from sim.core.outcomes import (
     Ledger,
     Totals,
 )
-from sim.core.population import StudentPopulation
+from sim.core.population import SchoolYearChange, StudentPopulation
 from sim.core.streams import RandomStreams
 
 if TYPE_CHECKING:
@@ -192,11 +192,11 @@ class BoroughModel(mesa.Model):
         self.response_officer = self.agent_classes.officer(self, OfficerRole.RESPONSE, [])
 
         pop = self.population
-        phase = self.borough.school_phase[pop.school]
-        # each student's daily school-run incident rate at average propensity (phase rates x the route's true risk)
-        self._route_membership: scipy.sparse.csr_array | None = None  # made by route_true_rate on first use
-        self._student_route_risk = self.borough.route_risk[pop.route]  # the true risk of each student's school run
-        self.street_base_rate = self.catalogue.rate[int(Location.STREET)].sum(axis=1)[phase] * self._student_route_risk
+        self._route_rates()
+        # the students of each school year run so far: (first day, (not over-policed, over-policed)), for rates
+        self.school_years: list[tuple[int, tuple[int, int]]] = [(0, pop.students_by_group)]
+        # each school year's movement at its start: children new to the borough, moved to secondary school, left
+        self.school_year_flows: list[dict[str, int]] = [{"students_joined": 0, "students_moved": 0, "students_left": 0}]
         self.risk_today = pop.risk()
         self.risk_today.flags.writeable = False
         self._welfare: tuple[np.ndarray, np.ndarray] | None = None  # see welfare_rates
@@ -248,13 +248,24 @@ class BoroughModel(mesa.Model):
                 for s in schools:
                     self.schools[s].youth_workers.append(worker)
 
+    def _route_rates(self) -> None:
+        """Each student's school-run risk, from their route (made again when routes change, at a new school year)."""
+        pop = self.population
+        # each student's daily school-run incident rate at average propensity (phase rates x the route's true risk)
+        self._route_membership: scipy.sparse.csr_array | None = None  # made by route_true_rate on first use
+        self._student_route_risk = self.borough.route_risk[pop.route]  # the true risk of each student's school run
+        street = self.catalogue.rate[int(Location.STREET)].sum(axis=1)[pop.phase]
+        self.street_base_rate = street * self._student_route_risk
+
     # --- the day loop ------------------------------------------------------------------------------------------
     def step(self) -> None:
-        """One school day."""
+        """One school day (the first of a school year begins with the move between school years)."""
         if self.day >= self.config.days:
             self.running = False
             return
         day = self.day
+        if day and day % SCHOOL_YEAR_DAYS == 0:
+            self.start_school_year()
         pop = self.population
         pop.evolve(day, self.streams)
         risk = pop.risk()
@@ -292,6 +303,82 @@ class BoroughModel(mesa.Model):
         self.datacollector.collect(self)
         if self.day >= self.config.days:
             self.running = False
+
+    def start_school_year(self) -> None:
+        """The move between two school years, before the first day of the new one (docs/ODD.md §7.14).
+
+        Nothing else happens over the summer: latent state is held as it was on the last school day. Children move
+        up a year; Year 6 move to a secondary school in their area (or leave the borough), Year 11 leave, and new
+        children take the leavers' slots (:meth:`StudentPopulation.plan_school_year`). What the model keeps per
+        student follows the child who moves and starts afresh for a new child: the ledger's per-student counters,
+        open support cases, and the ``Student`` agent. Classes are re-formed (new teachers only for a year group
+        that had none), and everything derived from routes or from who the students are is made again; then each
+        mechanism's ``start_of_school_year``.
+        """
+        pop = self.population
+        change = pop.plan_school_year(self.streams)
+        self._move_support(change)
+        self.ledger.move_students(change.moved_from, change.moved_to, change.fresh)
+        moved = [(agent, to) for p, to in zip(change.moved_from.tolist(), change.moved_to.tolist(), strict=True)
+                 if (agent := self._students.pop(p, None)) is not None]  # fmt: skip
+        for slot in [s for s in self._students if change.last_year[s]]:  # a child who left, or a moved-in slot's
+            self._students.pop(slot).remove()
+        for agent, to in moved:  # a child's agent follows them to their new slot
+            agent.index = to
+            self._students[to] = agent
+        pop.start_school_year(change, self.streams)
+        self._add_teachers(change.year)
+        self._class_of = pop.class_id.tolist()
+        self._route_rates()
+        for officer in self.officers:  # the response officer too
+            officer.forget_weights()
+        self.school_years.append((self.day, pop.students_by_group))
+        self.school_year_flows.append(
+            {
+                "students_joined": len(change.fresh),
+                "students_moved": len(change.moved_from),
+                "students_left": len(change.left),
+            }
+        )
+        self.policing.start_of_school_year(change.year)
+
+    def _move_support(self, change: SchoolYearChange) -> None:
+        """Open support cases: a child who leaves the borough frees their place; one who moves school keeps it.
+
+        A youth worker keeps the case of a child who moves to secondary school (community youth work follows the
+        child); a mental-health case moves with the child to the new school's places.
+        """
+        pop, day = self.population, self.day
+        moves = dict(zip(change.moved_from.tolist(), change.moved_to.tolist(), strict=True))
+        # those who leave first: a mover takes a leaver's slot, and must not lose their case to the leaver's
+        for students in (change.left, change.moved_from):
+            for student in students[pop.youth_work_until[students] > day].tolist():
+                worker = next(w for w in self.youth_workers if w.holds_case(student, day))
+                end = worker.cases.pop(student)
+                if student in moves:
+                    worker.cases[moves[student]] = end
+            for student in students[pop.mental_health_until[students] > day].tolist():
+                end = int(pop.mental_health_until[student])
+                ends = self.schools[int(pop.school[student])].mental_health_case_ends
+                if end in ends:
+                    ends.remove(end)
+                if student in moves:
+                    self.schools[int(pop.school[moves[student]])].mental_health_case_ends.append(end)
+
+    def _add_teachers(self, year: int) -> None:
+        """Teachers for classes made at a new school year (a year group that had no pupils at the start)."""
+        pop = self.population
+        new = range(len(self.teachers), pop.n_classes)
+        if not new:
+            return
+        staff = self.config.staff
+        rng = self.streams.generator("teachers_added", year)
+        tolerance = rng.normal(staff.referral_tolerance_mean, staff.referral_tolerance_sd, size=len(new))
+        for c, t in zip(new, tolerance.tolist(), strict=True):
+            school = self.schools[int(pop.class_school[c])]
+            teacher = self.agent_classes.teacher(self, c, school, float(t))
+            school.teachers.append(teacher)
+            self.teachers.append(teacher)
 
     def handle_street_incident(self, incident: Incident) -> None:
         """A school-run incident comes to police through a patrol or a report from the public, or not at all."""
@@ -520,6 +607,9 @@ class BoroughModel(mesa.Model):
         for worker in self.schools[int(self.population.school[student])].youth_workers:
             if worker.holds_case(student, self.day):
                 return worker
+        for worker in self.youth_workers:  # a case kept from the child's primary school (a new school year)
+            if worker.holds_case(student, self.day):
+                return worker
         return None
 
     # --- look-ups ----------------------------------------------------------------------------------------------
@@ -567,6 +657,10 @@ class BoroughModel(mesa.Model):
     def daily(self) -> pd.DataFrame:
         """The daily ledger as a tidy DataFrame, one row per day per school."""
         return daily_frame(self)
+
+    def yearly(self) -> pd.DataFrame:
+        """The count-derived outcomes of each school year run, one row per school year (``yearly.parquet``)."""
+        return yearly_frame(self)
 
     def running_totals(self) -> Totals:
         """The counts up to the last finished day, for the DataCollector's reporters (made once a day)."""

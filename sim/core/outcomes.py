@@ -115,7 +115,7 @@ class Totals:
 
     counts: list[tuple[float, float]]  # per counter: (not over-policed, over-policed)
     students: int
-    students_by_group: tuple[int, int]  # (not over-policed, over-policed)
+    students_by_group: tuple[float, float]  # (not over-policed, over-policed); a mean over several school years
     scale: float  # school years per days run: 190 / days (nan before the first day)
 
     def count(self, what: int) -> int:
@@ -123,7 +123,7 @@ class Totals:
         other, over = self.counts[what]
         return int(other + over)
 
-    def rate(self, n: float, students: int) -> float | None:
+    def rate(self, n: float, students: float) -> float | None:
         """Per 1,000 students per school year."""
         return None if students == 0 else n / students * 1000.0 * self.scale
 
@@ -429,6 +429,17 @@ class Ledger:
         """Add hours of work at a school (``what``: one of :class:`Hours`)."""
         # self.hours[day, school, what] += hours, through the flat view
         self._hours_flat[day * self._hours_per_day + school * len(Hours.NAMES) + what] += hours
+
+    def move_students(self, source: np.ndarray, target: np.ndarray, fresh: np.ndarray) -> None:
+        """A new school year: per-student counters follow a child who moves slot, and start at 0 for a new child.
+
+        Every per-student array (an attribute named ``student_*``) is moved ``source`` -> ``target`` pairwise, then
+        set to 0 in the ``fresh`` slots (which may include the sources).
+        """
+        for name, values in vars(self).items():
+            if name.startswith("student_") and isinstance(values, np.ndarray):
+                values[target] = values[source]
+                values[fresh] = 0
 
     def close_day(self, day: int) -> None:
         """Fold the day into the running totals (read by Mesa's DataCollector)."""

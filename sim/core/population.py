@@ -9,10 +9,11 @@ class's methods: the arrays are read-only.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from sim.core.borough import PRIMARY, Borough
+from sim.core.borough import PRIMARY, SECONDARY, Borough
 from sim.core.config import BoroughConfig, StudentsConfig
 from sim.core.streams import RandomStreams
 
@@ -34,6 +35,7 @@ class StudentPopulation:
     Attributes:
         school, year_group, class_id, home_ward, route: where the student belongs (class_id is the teacher's id).
         over_policed: bool, the student is from an over-policed community.
+        school_year: the school years started before the current one (0 in the first).
         base_log_propensity: the level log-propensity drifts back to; moved by labelling and support.
         log_propensity: today's log-propensity to get into trouble.
         log_need: wellbeing need (drives wellbeing crises); lowered by mental-health support.
@@ -45,6 +47,11 @@ class StudentPopulation:
     :meth:`start_mental_health` (a direct write raises ``ValueError: assignment destination is read-only``). The
     methods also keep the short lists of students they concern, so that the daily update touches those few
     students rather than scanning everyone.
+
+    An element (a *slot*) is a place at one school: ``school`` and ``phase`` never change, and the students are
+    stored school by school. Between school years (:meth:`plan_school_year`, :meth:`start_school_year`) the child in
+    a slot may change: a leaver's slot takes a new child, a Year 6 child moves to a secondary school's slot; the
+    year group, class, home ward, route and state follow.
     """
 
     # read-only views of the _<name> arrays (see _views and _READ_ONLY_STATE)
@@ -70,32 +77,15 @@ class StudentPopulation:
             self.school, self.year_group, phase, borough_cfg
         )
 
-        k = borough.catchment.shape[1]
-        own_weight = 0.5 if k > 1 else 1.0
-        weights = np.array([own_weight] + [(1 - own_weight) / (k - 1)] * (k - 1)) if k > 1 else np.array([1.0])
-        slot = rng.choice(k, size=n, p=weights)
-        self.home_ward = borough.catchment[self.school, slot]
-        self.route = borough.route_index(self.home_ward, self.school)
-
-        ward_op = borough.ward_over_policed[self.home_ward]
-        p_op = np.where(
-            ward_op,
-            borough_cfg.over_policed_student_share_in_over_policed_wards,
-            borough_cfg.over_policed_student_share_elsewhere,
+        self.home_ward, self.over_policed, self._base_log_propensity, log_need = _draw_children(
+            rng, self.school, borough, borough_cfg, cfg
         )
-        self.over_policed = rng.random(n) < p_op
+        self.route = borough.route_index(self.home_ward, self.school)
         n_over = int(self.over_policed.sum())
         self.students_by_group = (n - n_over, n_over)  # (not from an over-policed community, from one)
-
-        s = cfg.propensity_sigma
-        self._base_log_propensity = rng.normal(-(s**2) / 2, s, size=n) + np.where(
-            self.over_policed, np.log(cfg.over_policed_propensity_ratio), 0.0
-        )
         self.log_max_propensity = math.log(cfg.max_propensity)
-        np.minimum(self._base_log_propensity, self.log_max_propensity, out=self._base_log_propensity)
         self._log_propensity = self._base_log_propensity.copy()
-        s = cfg.need_sigma
-        self._log_need = rng.normal(-(s**2) / 2, s, size=n)
+        self._log_need = log_need
         # need() is exp(log_need), which changes only for the few students in mental-health support: it is kept,
         # and evolve() refreshes it where log_need changes.
         self._need = np.exp(self._log_need)
@@ -114,12 +104,19 @@ class StudentPopulation:
         self.youth_work_case_days = borough_cfg.youth_work_case_days
         self.mental_health_case_days = borough_cfg.mental_health_case_days
 
-        small = borough.n_routes < 2**15  # then a stable sort of int16 keys is a radix sort, five times faster
+        self._borough, self._borough_cfg = borough, borough_cfg  # for the intake of each new school year
+        self._sections: dict[int, np.ndarray] | None = None  # each (school, year group)'s classes: see _reassign
+        self.school_year = 0  # school years started before this one (0: the first)
+        self._school_bounds = np.searchsorted(self.school, np.arange(borough.n_schools + 1))
+        self._index_groups()
+
+    def _index_groups(self) -> None:
+        """Index the students by route and by class (made again when they change, at a new school year)."""
+        n_routes = self._borough.n_routes
+        small = n_routes < 2**15  # then a stable sort of int16 keys is a radix sort, five times faster
         order = np.argsort(self.route.astype(np.int16) if small else self.route, kind="stable")
-        bounds = np.searchsorted(self.route[order], np.arange(borough.n_routes + 1))
+        bounds = np.searchsorted(self.route[order], np.arange(n_routes + 1))
         self._by_route = (order, bounds)
-        bounds = np.searchsorted(self.school, np.arange(borough.n_schools + 1))
-        self._school_bounds = bounds
         order = np.argsort(self.class_id, kind="stable")
         self._by_class = (order, np.searchsorted(self.class_id[order], np.arange(self.n_classes + 1)))
 
@@ -169,6 +166,119 @@ class StudentPopulation:
         """Open (or move the end of) mental-health cases: support on the days before ``until``."""
         self._mental_health_until[students] = until
         self._in_mental_health.add(students)
+
+    # --- a new school year -----------------------------------------------------------------------------------------
+    def plan_school_year(self, streams: RandomStreams) -> SchoolYearChange:
+        """Who leaves, who moves school and which slots take a new child at the coming school year (nothing changes).
+
+        Year 6 (the last primary year) leave their primary school: each takes a Year 7 place at a secondary school
+        whose catchment includes their home ward (the nearest with a place free; children are served in an order
+        drawn by lottery, stream ``secondary_transfer``), or leaves the borough when none has a place. Year 11 (the
+        last secondary year) leave the borough. A slot keeps its school: each leaver's slot is a Year 7 place
+        (secondary) or a Reception place (primary). The model applies the plan with :meth:`start_school_year`
+        after moving what it keeps per student (ledger counters, support cases, agents).
+        """
+        cfg = self.cfg
+        year = self.school_year + 1
+        primary = self.phase == PRIMARY
+        last = np.where(primary, self.year_group == cfg.primary_years - 1, self.year_group == cfg.secondary_years - 1)
+        leaving_primary = np.flatnonzero(last & primary)
+        places = np.flatnonzero(last & ~primary)
+        lottery, tie = streams.uniforms_for(("secondary_transfer", "secondary_transfer_tie"), year, leaving_primary)
+        which, target = place_in_secondary(self.home_ward[leaving_primary], places, self.school, self._borough,
+                                           lottery, tie)  # fmt: skip
+        source = leaving_primary[which]
+        fresh = last.copy()
+        fresh[target] = False  # every other leaver's slot takes a new child
+        left = last.copy()
+        left[source] = False  # every other leaver leaves the borough
+        return SchoolYearChange(year, last, source, target, np.flatnonzero(fresh), np.flatnonzero(left))
+
+    def start_school_year(self, change: SchoolYearChange, streams: RandomStreams) -> None:
+        """Apply a :meth:`plan_school_year`: move up, move school, take in new children, re-form the classes.
+
+        A child who moves school takes their state with them (home ward, community, propensity, need, engagement,
+        open support cases); their route is the one from their home ward to the new school. A new child is drawn
+        like the initial population, from the stream ``intake`` keyed by the school year (the same in every
+        scenario). Then every (school, year group) is split evenly across its classes (:meth:`_reassign_classes`).
+        """
+        if self._sections is None:  # each (school, year group)'s classes, as formed at the start
+            self._sections = _sections_of(self._group_key(), self.class_id)
+        source, target, fresh = change.moved_from, change.moved_to, change.fresh
+        state = (self._base_log_propensity, self._log_propensity, self._log_need, self._engagement)
+        cases = (self._youth_work_until, self._mental_health_until)
+        for values in (self.home_ward, self.over_policed, *state, *cases):
+            values[target] = values[source]
+        home_ward, over_policed, base, log_need = _draw_children(
+            streams.generator("intake", change.year), self.school, self._borough, self._borough_cfg, self.cfg
+        )
+        self.home_ward[fresh] = home_ward[fresh]
+        self.over_policed[fresh] = over_policed[fresh]
+        self._base_log_propensity[fresh] = base[fresh]
+        self._log_propensity[fresh] = base[fresh]
+        self._log_need[fresh] = log_need[fresh]
+        self._engagement[fresh] = 1.0
+        self._youth_work_until[fresh] = -1
+        self._mental_health_until[fresh] = -1
+        changed = np.concatenate((target, fresh))
+        self.route[changed] = self._borough.route_index(self.home_ward[changed], self.school[changed])
+        self._need.flags.writeable = True
+        self._need[changed] = np.exp(self._log_need[changed])
+        self._need.flags.writeable = False
+        self.year_group[:] = np.where(change.last_year, 0, self.year_group + 1)
+        self.school_year = change.year
+        # the short lists, made again from the state (a moved child's entry follows them; new children have none)
+        self._disengaged = StudentSet(np.flatnonzero(self._engagement < 1.0))
+        self._in_youth_work = StudentSet(np.flatnonzero(self._youth_work_until >= 0))
+        self._in_mental_health = StudentSet(np.flatnonzero(self._mental_health_until >= 0))
+        n_over = int(self.over_policed.sum())
+        self.students_by_group = (self.n - n_over, n_over)
+        self._reassign_classes()
+        self._index_groups()
+
+    def _group_key(self) -> np.ndarray:
+        """Each student's (school, year group), as one integer: school x 64 + year group."""
+        return self.school.astype(np.int64) * 64 + self.year_group
+
+    def _reassign_classes(self) -> None:
+        """Split each (school, year group) evenly across its classes: those it had at the start (the sections).
+
+        A class is a section of a year group in a school, so its teacher stays with that year group; the children
+        in it change each school year. A (school, year group) that had no pupils at the start gets new classes
+        (ceil(pupils / class size)); ``n_classes`` and ``class_school`` grow, and the model makes their teachers.
+        """
+        assert self._sections is not None
+        key = self._group_key()
+        n = self.n
+        order = np.lexsort((np.arange(n), key))
+        sorted_key = key[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_key)) + 1]
+        sizes = np.diff(np.r_[starts, n])
+        flat: list[np.ndarray] = []
+        first, count = np.zeros(len(starts), dtype=np.int64), np.zeros(len(starts), dtype=np.int64)
+        position = 0
+        new_schools: list[int] = []
+        for g, (group, size) in enumerate(zip(sorted_key[starts].tolist(), sizes.tolist(), strict=True)):
+            sections = self._sections.get(group)
+            if sections is None:
+                school = group // 64
+                class_size = (
+                    self._borough_cfg.class_size_primary
+                    if self._borough.school_phase[school] == PRIMARY
+                    else self._borough_cfg.class_size_secondary
+                )
+                m = max(1, math.ceil(size / class_size))
+                sections = self._sections[group] = np.arange(self.n_classes, self.n_classes + m)
+                self.n_classes += m
+                new_schools += [school] * m
+            flat.append(sections)
+            first[g], count[g] = position, len(sections)
+            position += len(sections)
+        if new_schools:
+            self.class_school = np.concatenate((self.class_school, np.array(new_schools, dtype=np.int64)))
+        group_of = np.repeat(np.arange(len(starts)), sizes)
+        rank = np.arange(n) - np.repeat(starts, sizes)
+        self.class_id[order] = np.concatenate(flat)[first[group_of] + rank * count[group_of] // sizes[group_of]]
 
     def _views(self) -> None:
         for name in _READ_ONLY_STATE:
@@ -241,10 +351,12 @@ class StudentSet:
     arithmetic only, where the order makes no difference.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, members: np.ndarray | None = None) -> None:
         self._members: set[int] = set()
         self._array = np.zeros(0, dtype=np.int64)
         self._new: list[int] = []
+        if members is not None:
+            self.add(members)
 
     def add(self, students: int | np.ndarray) -> None:
         """Add one student or many (those already members are left as they are)."""
@@ -328,3 +440,120 @@ def _assign_classes(
     class_school = np.empty(n_classes, dtype=np.int64)
     class_school[class_id] = school
     return class_id, n_classes, class_school
+
+
+@dataclass(frozen=True)
+class SchoolYearChange:
+    """The move between two school years, by slot (see :meth:`StudentPopulation.plan_school_year`).
+
+    Attributes:
+        year: the school year starting (1: the second of the run).
+        last_year: bool per slot, the child is in the last year group of their school (Year 6 or Year 11).
+        moved_from, moved_to: Year 6 children who take a Year 7 place in the borough: their primary slot and the
+            secondary slot (a Year 11 leaver's) they move to, pairwise.
+        fresh: the slots that take a new child (every Year 6 slot; every Year 11 slot no Year 6 child took).
+        left: the slots whose child leaves the borough (Year 11, and Year 6 children with no place).
+    """
+
+    year: int
+    last_year: np.ndarray
+    moved_from: np.ndarray
+    moved_to: np.ndarray
+    fresh: np.ndarray
+    left: np.ndarray
+
+
+def _draw_children(
+    rng: np.random.Generator, schools: np.ndarray, borough: Borough, borough_cfg: BoroughConfig, cfg: StudentsConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Draw a child for each school given: home ward, over-policed community, baseline log-propensity, log-need.
+
+    The initial population and each school year's new children are drawn by this one function (docs/ODD.md §5).
+    """
+    n = len(schools)
+    k = borough.catchment.shape[1]
+    own_weight = 0.5 if k > 1 else 1.0
+    weights = np.array([own_weight] + [(1 - own_weight) / (k - 1)] * (k - 1)) if k > 1 else np.array([1.0])
+    slot = rng.choice(k, size=n, p=weights)
+    home_ward = borough.catchment[schools, slot]
+    p_op = np.where(
+        borough.ward_over_policed[home_ward],
+        borough_cfg.over_policed_student_share_in_over_policed_wards,
+        borough_cfg.over_policed_student_share_elsewhere,
+    )
+    over_policed = rng.random(n) < p_op
+    s = cfg.propensity_sigma
+    base = rng.normal(-(s**2) / 2, s, size=n) + np.where(over_policed, np.log(cfg.over_policed_propensity_ratio), 0.0)
+    np.minimum(base, math.log(cfg.max_propensity), out=base)
+    s = cfg.need_sigma
+    log_need = rng.normal(-(s**2) / 2, s, size=n)
+    return home_ward, over_policed, base, log_need
+
+
+def place_in_secondary(
+    home_ward: np.ndarray,
+    places: np.ndarray,
+    school: np.ndarray,
+    borough: Borough,
+    lottery: np.ndarray,
+    tie: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Give children leaving primary school a Year 7 place at a secondary school in their area.
+
+    A school's area is its catchment (its own ward and its neighbours), the wards its routes come from. Children
+    are served in the order of ``lottery`` (one uniform each); each takes a free place at the nearest school
+    whose catchment includes their home ward (nearest: the home ward's position in the school's catchment, own
+    ward first), ties broken by ``tie``. A child for whom no such school has a place left gets none (they leave
+    the borough).
+
+    Args:
+        home_ward: each child's home ward.
+        places: the slots that are Year 7 places (ascending); a school's places are taken in this order.
+        school: each slot's school.
+        borough: the borough (catchments, phases).
+        lottery: one uniform per child: the order children are served in.
+        tie: one uniform per child: which of the nearest schools with a place, when several are as near.
+
+    Returns:
+        The indices (into ``home_ward``) of the children given a place, and the place (slot) each takes.
+    """
+    options: list[list[tuple[int, int]]] = [[] for _ in range(borough.n_wards)]
+    for s in np.flatnonzero(borough.school_phase == SECONDARY).tolist():
+        for position, ward in enumerate(borough.catchment[s].tolist()):
+            options[ward].append((position, s))
+    for choices in options:
+        choices.sort()
+    free: dict[int, list[int]] = {}
+    for slot, s in zip(places.tolist(), school[places].tolist(), strict=True):
+        free.setdefault(s, []).append(slot)
+    for slots in free.values():
+        slots.reverse()  # taken from the end: the lowest slot first
+    children: list[int] = []
+    taken: list[int] = []
+    wards = home_ward.tolist()
+    ties = tie.tolist()
+    for child in np.argsort(lottery, kind="stable").tolist():
+        nearest: list[int] = []
+        best = -1
+        for position, s in options[wards[child]]:
+            if best >= 0 and position > best:
+                break
+            if free.get(s):
+                best = position
+                nearest.append(s)
+        if not nearest:
+            continue
+        s = nearest[int(ties[child] * len(nearest))]
+        children.append(child)
+        taken.append(free[s].pop())
+    order = np.argsort(children, kind="stable")
+    return np.array(children, dtype=np.int64)[order], np.array(taken, dtype=np.int64)[order]
+
+
+def _sections_of(key: np.ndarray, class_id: np.ndarray) -> dict[int, np.ndarray]:
+    """Each (school, year group) key's classes (ascending), from the students' keys and classes."""
+    width = int(class_id.max()) + 1 if len(class_id) else 1
+    pairs = np.unique(key * width + class_id)  # each (key, class) once, by key then class: one integer sort
+    keys, classes = np.divmod(pairs, width)
+    starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
+    return {int(k): c for k, c in zip(keys[starts].tolist(), np.split(classes, starts[1:]), strict=True)}

@@ -349,8 +349,7 @@ class SaferCorridors(Mechanism):
         self.items_carried = 0
         self.secondary_route_patrols = 0
         self._secondary_pupil_days = 0
-        secondary = np.bincount(pop.route[pop.phase == SECONDARY], minlength=borough.n_routes)
-        self._mean_secondary_route = float(secondary[secondary > 0].mean()) if (secondary > 0).any() else 1.0
+        self._students_on_routes()
         names = {t.name: t.index for t in model.catalogue.types}
         self._weapons = frozenset(names[n] for n in self.WEAPONS if n in names)
         self._violence = frozenset(names[n] for n in self.VIOLENCE if n in names)
@@ -360,6 +359,16 @@ class SaferCorridors(Mechanism):
         self._disarmed: set[int] = set()
         share = self.params.patrol_share_of_routes
         self.patrols_per_day = max(1, round(share * borough.n_routes)) if share > 0 else 0
+
+    def _students_on_routes(self) -> None:
+        """What stops need to know of the students on the routes: the mean number of secondary pupils on a route."""
+        pop, n_routes = self.model.population, self.model.borough.n_routes
+        secondary = np.bincount(pop.route[pop.phase == SECONDARY], minlength=n_routes)
+        self._mean_secondary_route = float(secondary[secondary > 0].mean()) if (secondary > 0).any() else 1.0
+
+    def start_of_school_year(self, year: int) -> None:
+        """Children have moved up, changed school or arrived: who is on each route has changed."""
+        self._students_on_routes()
 
     def start_of_day(self, day: int) -> None:
         """Choose today's patrolled routes from the route intelligence; the patrols stop and search (morning)."""

@@ -170,6 +170,10 @@ class EmbeddedPresence(Mechanism):
             self._approach_cumulative = cumulative
         return cumulative
 
+    def start_of_school_year(self, year: int) -> None:
+        """Schools have new students: the approach weights are worked out again."""
+        self._approach_cumulative = None
+
     def end_of_day(self, day: int) -> None:
         """The rest of an on-site officer's day is presence."""
         for school_index, officer in self.on_site.items():

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.folders import DAILY_FILE, METRICS_FILE, YEARLY_FILE
 from sim.core.config import SimConfig
+from sim.core.incidents import SCHOOL_YEAR_DAYS
 from sim.core.model import BoroughModel
 from sim.core.outcomes import REGISTRY, Metric
 
@@ -19,15 +21,23 @@ def run_simulation(config: SimConfig) -> BoroughModel:
 
 
 def write_outputs(model: BoroughModel, out_dir: Path) -> dict[str, Path]:
-    """Write ``metrics.json`` (one flat object) and, if configured, ``daily.parquet`` into ``out_dir``."""
+    """Write a run's files into ``out_dir``.
+
+    ``metrics.json`` (one flat object), ``daily.parquet`` if configured (``output.daily``), and ``yearly.parquet``
+    (one row per school year) when the run spans more than one school year: for a run of one school year or less,
+    its one row would repeat ``metrics.json``.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"metrics": out_dir / "metrics.json"}
+    paths = {"metrics": out_dir / METRICS_FILE}
     metrics = model.metrics()
     tmp = paths["metrics"].with_suffix(".json.tmp")
     tmp.write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
     if model.config.output.daily:
-        paths["daily"] = out_dir / "daily.parquet"
+        paths["daily"] = out_dir / DAILY_FILE
         model.daily().to_parquet(paths["daily"], index=False)
+    if model.day > SCHOOL_YEAR_DAYS:
+        paths["yearly"] = out_dir / YEARLY_FILE
+        model.yearly().to_parquet(paths["yearly"], index=False)
     tmp.replace(paths["metrics"])  # metrics.json last: its presence marks a finished run
     return paths
 
