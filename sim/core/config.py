@@ -584,11 +584,12 @@ class StaffConfig(SectionSettings):
         meaning="Probability school discipline is an exclusion",
     )
     police_exclusion_multiplier: NonNegative = param(
-        2.2,
+        5.0,
         unit="multiplier",
         range=(1, 5),
-        source="assumption, calibrated (python -m sim.validate) so exclusions with police in school rise by RR ~1.21: "
-        "Fisher & Hennessy 2016 (95% CI 1.04-1.40)",
+        source="assumption, calibrated (python -m sim.validate) towards exclusions with police in school rising by RR "
+        "~1.21 (Fisher & Hennessy 2016, 95% CI 1.04-1.40): at London's officer density the top of the plausible "
+        "range gives RR ~1.16 (2.2 gave 1.02); no value in the range reaches 1.21",
         meaning="Multiplier on exclusion probability when police were involved",
     )
 
