@@ -269,21 +269,11 @@ class Policing:
 
     def street_risk_multiplier(self) -> np.ndarray | None:
         """The product of the mechanisms' per-route multipliers today, or None."""
-        out = None
-        for multiplier in self._multipliers:
-            m = multiplier()
-            if m is not None:
-                out = m if out is None else out * m
-        return out
+        return _product(self._multipliers)
 
     def school_risk_multiplier(self) -> np.ndarray | None:
         """The product of the mechanisms' per-school multipliers of today's in-school offending risk, or None."""
-        out = None
-        for multiplier in self._school_multipliers:
-            m = multiplier()
-            if m is not None:
-                out = m if out is None else out * m
-        return out
+        return _product(self._school_multipliers)
 
     def after_police_contact(self, officer: Officer, incident: Incident) -> None:
         """Each mechanism's follow-up of a police contact."""
@@ -324,6 +314,16 @@ class Policing:
                 )
             out |= values
         return out
+
+
+def _product(multipliers: list[Callable[[], np.ndarray | None]]) -> np.ndarray | None:
+    """The product of the arrays the hooks give (those giving None left out), or None if none gives one."""
+    out = None
+    for multiplier in multipliers:
+        m = multiplier()
+        if m is not None:
+            out = m if out is None else out * m
+    return out
 
 
 def _none(*args: Any) -> None:

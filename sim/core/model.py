@@ -305,7 +305,7 @@ class BoroughModel(mesa.Model):
             self.running = False
 
     def start_school_year(self) -> None:
-        """The move between two school years, before the first day of the new one (docs/ODD.md §7.14).
+        """The move between two school years, before the first day of the new one (docs/ODD.md §7.16).
 
         Nothing else happens over the summer: latent state is held as it was on the last school day. Children move
         up a year; Year 6 move to a secondary school in their area (or leave the borough), Year 11 leave, and new
@@ -340,6 +340,7 @@ class BoroughModel(mesa.Model):
                 "students_left": len(change.left),
             }
         )
+        self._welfare = None  # welfare rates follow the students' phases: made again on the first day
         self.policing.start_of_school_year(change.year)
 
     def _move_support(self, change: SchoolYearChange) -> None:
@@ -394,10 +395,10 @@ class BoroughModel(mesa.Model):
     def welfare_rates(self) -> tuple[np.ndarray, np.ndarray]:
         """Each student's daily rate of welfare episodes (missing + crisis), cumulated, and the missing share.
 
-        At wellbeing need 1: the yearly rates of the student's phase spread over the school year's days. Worked out
-        again at the start of each school year (students may change phase at a year boundary).
+        At wellbeing need 1: the yearly rates of the student's phase spread over the school year's days. Kept, and
+        forgotten by :meth:`start_school_year` (students may change phase at a year boundary).
         """
-        if self._welfare is None or self.day % SCHOOL_YEAR_DAYS == 0:
+        if self._welfare is None:
             b = self.config.borough
             secondary = self.population.phase == SECONDARY
             missing = np.where(secondary, b.missing_reports_per_1000_secondary, b.missing_reports_per_1000_primary)
