@@ -19,10 +19,12 @@ BEHAVIOUR_NEUTRAL = (
     "students.mental_health_effect=0",
 )
 # ... and the mechanisms' own behavioural effects (deterrence, lessons), switched off where a scenario has them.
-MECHANISM_BEHAVIOUR_NEUTRAL = {
-    "embedded_presence": "in_school_deterrence=0",
-    "police_lessons": "effect_per_lesson=0",
-    "teacher_led_pshe": "programme_effect=0",
+MECHANISM_BEHAVIOUR_NEUTRAL: dict[str, tuple[str, ...]] = {
+    "embedded_presence": ("in_school_deterrence=0",),
+    "police_lessons": ("effect_per_lesson=0",),
+    "teacher_led_pshe": ("programme_effect=0",),
+    # patrols deter, and a stop that finds a weapon removes it (averting that day's incidents): no stops, no deterrence
+    "safer_corridors": ("patrol_deterrence=0", "stops_per_patrol=0"),
 }
 
 
@@ -31,8 +33,9 @@ def behaviour_neutral(scenario: str) -> tuple[str, ...]:
     mechanisms = compose_config([f"scenario={scenario}", "borough=small"]).scenario.mechanisms
     return BEHAVIOUR_NEUTRAL + tuple(
         f"scenario.mechanisms.{name}.{setting}"
-        for name, setting in MECHANISM_BEHAVIOUR_NEUTRAL.items()
+        for name, settings in MECHANISM_BEHAVIOUR_NEUTRAL.items()
         if name in mechanisms
+        for setting in settings
     )
 
 

@@ -226,3 +226,17 @@ def test_a_wellbeing_crisis_police_attend_in_school_is_a_welfare_contact():
     school.refer_to_police(crisis, teacher, capacity_shortfall=True)
     assert count(model, out.WELFARE) == 1 and count(model, out.INCIDENT_RESPONSE) == 0
     assert model.response_officer.hours.get("welfare") == model.config.police.hours_welfare_attendance
+
+
+def test_all_ages_at_once_equal_each_age_and_records_per_1000_aged_10_plus_use_them():
+    model = make("no_police", days=20)
+    model.run_for(20)
+    ages = model.ages_on(19)
+    for s in (0, 7, 123, model.population.n - 1):
+        assert ages[s] == pytest.approx(model.age_on(s, 19))
+    aged = int((ages >= AGE_OF_CRIMINAL_RESPONSIBILITY).sum())
+    m = model.metrics()
+    assert 0 < aged < model.population.n
+    assert m["crime_records_per_1000_aged_10_plus"] == pytest.approx(
+        m["crime_records"] * 1000 * SCHOOL_YEAR_DAYS / (aged * 20)
+    )

@@ -107,7 +107,7 @@ def run_recording_stops(*overrides: str, days: int = 30, seed: int = 0) -> tuple
 
 
 def test_only_secondary_pupils_are_stopped_and_the_metrics_count_them():
-    model, stopped = run_recording_stops(f"{SC}.stops_per_patrol=4", f"{SC}.patrol_share_of_routes=0.2")
+    model, stopped = run_recording_stops(f"{SC}.stops_per_patrol=1", f"{SC}.patrol_share_of_routes=0.2")
     everyone = np.concatenate(stopped)
     assert len(everyone) > 50
     assert (model.population.phase[everyone] == SECONDARY).all()
@@ -124,7 +124,7 @@ def test_only_secondary_pupils_are_stopped_and_the_metrics_count_them():
 
 def test_finds_are_what_the_stopped_carry_and_the_shares_are_their_ratios():
     model, _ = run_recording_stops(
-        f"{SC}.stops_per_patrol=4",
+        f"{SC}.stops_per_patrol=1",
         f"{SC}.patrol_share_of_routes=0.3",
         f"{SC}.carry_days_per_possession_incident=100",
         "incidents.types.weapon_possession.street_rate_secondary=40",
@@ -140,7 +140,7 @@ def test_finds_are_what_the_stopped_carry_and_the_shares_are_their_ratios():
 
 def test_nothing_carried_nothing_found():
     model, _ = run_recording_stops(
-        f"{SC}.stops_per_patrol=4",
+        f"{SC}.stops_per_patrol=1",
         *(
             f"incidents.types.{t}.street_rate_secondary=0"
             for t in ("drugs_possession_small", "drug_supply", "weapon_possession")
@@ -154,7 +154,7 @@ def test_nothing_carried_nothing_found():
 
 def test_suspicion_finds_more_than_chance():
     common = (
-        f"{SC}.stops_per_patrol=2",
+        f"{SC}.stops_per_patrol=1",
         f"{SC}.patrol_share_of_routes=0.3",
         f"{SC}.carry_days_per_possession_incident=100",
     )
@@ -224,3 +224,37 @@ def test_deterrence_lowers_school_run_risk_on_patrolled_routes_only():
     multiplier = corridors.street_risk_multiplier()
     np.testing.assert_allclose(multiplier, np.where(corridors.patrolled, 0.8, 1.0))
     assert make(f"{SC}.patrol_deterrence=0").policing.get("safer_corridors").street_risk_multiplier() is None
+
+
+# --- historic records and the exposure correction ---------------------------------------------------------------
+def test_historic_records_follow_the_expected_incidents_of_each_route():
+    from sim.mechanisms.corridors import historic_expected_records
+
+    baseline = np.array([0.1, 1.0, 3.0, 0.0])  # e.g. a primary route, two secondary routes, an empty route
+    bias = np.array([1.0, 1.0, 2.0, 1.0])
+    expected = historic_expected_records(baseline, bias, mean_records=2.0)
+    np.testing.assert_allclose(expected, 2.0 * 4 * baseline / baseline.sum() * bias)
+    assert historic_expected_records(np.zeros(3), np.ones(3), 2.0).sum() == 0
+
+
+def test_routes_to_primary_schools_start_with_fewer_records_so_most_patrols_go_where_secondary_pupils_walk():
+    model = make(days=30)
+    corridors = model.policing.get("safer_corridors")
+    model.run_for(30)
+    pop, n_routes = model.population, model.borough.n_routes
+    secondary = np.bincount(pop.route[pop.phase == SECONDARY], minlength=n_routes) > 0
+    history = corridors.intelligence.records - corridors.intelligence.patrol_finds
+    assert history[secondary].mean() > 3 * max(history[~secondary].mean(), 0.01)
+    assert model.metrics()["corridor_patrols_of_secondary_routes_share"] > 0.5
+
+
+def test_exposure_correction_counts_each_find_in_inverse_proportion_to_patrol_days():
+    intel = RouteIntelligence(3, np.array([2, 0, 0]), prior_pseudo_count=1.0)
+    intel.patrol_days[:] = [10, 2, 0]
+    for route in (0, 0, 0, 0, 1):  # 4 finds in 10 patrols, 1 find in 2 patrols, a route never patrolled
+        intel.add_record(route, by_patrol=True)
+    intel.add_record(2, by_patrol=False)  # a public report
+    mean_days = 4.0
+    np.testing.assert_allclose(
+        intel.exposure_corrected_weights(), [2 + 4 * mean_days / 10 + 1, 1 * mean_days / 2 + 1, 1 + 1]
+    )

@@ -59,7 +59,7 @@ def test_presence_sampling_with_fixed_weights_equals_sampling_from_the_weights()
     for officer in presence.officers:
         for s in officer.schools:
             students = pop.students_of_school(s)
-            weights[students] = officer.stop_weights(students)
+            weights[students] = officer.approach_weights(students)
     schools, k = np.array([0, 3, 1]), np.array([4, 0, 7])
     a = sample_within_schools(pop, weights, schools, k, np.random.default_rng(8))
     b = sample_within_schools(pop, None, schools, k, np.random.default_rng(8), cumulative=cumulative_weights(weights))
@@ -81,7 +81,7 @@ class SchoolLoyalOfficer(Officer):
     """A fixed rule that reads the officer's own schools: each officer's weights must be their own."""
 
     @fixed_per_student
-    def stop_weights(self, students):
+    def approach_weights(self, students):
         own = np.isin(self.model.population.school[students], self.schools)
         return np.where(own, 1.0 + self.schools[0], 0.5)
 
@@ -103,7 +103,7 @@ def test_fixed_stop_weights_are_kept_per_officer_not_shared():
     pop = model.population
     cumulative = presence._cumulative()
     for officer in presence.officers:
-        assert officer.weights_are_fixed
+        assert officer.rule_is_fixed("approach_weights")
         for s in officer.schools:
             first, last = pop.school_bounds(np.array([s]))
             total = cumulative[last[0]] - cumulative[first[0]]
@@ -258,3 +258,19 @@ def test_patrol_distance_from_true_and_baseline_risk_equals_the_day_by_day_sums(
             assert metrics[f"corridor_patrol_risk_tv_distance{key}"] == pytest.approx(expected, rel=1e-12, abs=1e-15)
             expected = total_variation(np.sum(patrols[-window:], axis=0), baseline)
             assert metrics[f"corridor_patrol_baseline_tv_distance{key}"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_stops_and_approaches_have_their_own_rules_and_weights():
+    model = BoroughModel(
+        small_config(
+            "embedded_officer", 3, 1, "police.over_policed_stop_weight=12", "police.over_policed_approach_weight=2"
+        )
+    )
+    officer = model.policing.get("embedded_presence").officers[0]
+    students = model.population.students_of_school(int(officer.schools[0]))
+    over = model.population.over_policed[students]
+    assert over.any() and (~over).any()
+    np.testing.assert_array_equal(
+        officer.weights_for(("school", 0), students, "approach_weights"), np.where(over, 2.0, 1.0)
+    )
+    np.testing.assert_array_equal(officer.weights_for(("school", 0), students), np.where(over, 12.0, 1.0))

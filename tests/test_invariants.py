@@ -57,9 +57,9 @@ def runs(draw):
             "scenario.mechanisms.safer_corridors.route_selection": draw(
                 st.sampled_from(["proportional", "top_k", "exposure_corrected"])
             ),
-            "scenario.mechanisms.safer_corridors.stops_per_patrol": draw(st.sampled_from([0.0, 0.5, 4.0])),
+            "scenario.mechanisms.safer_corridors.stops_per_patrol": draw(st.sampled_from([0.0, 0.13, 1.0])),
             "scenario.mechanisms.safer_corridors.carry_days_per_possession_incident": draw(
-                st.sampled_from([1.0, 30.0, 100.0])
+                st.sampled_from([1.0, 80.0, 500.0])
             ),
             "scenario.mechanisms.safer_corridors.patrol_deterrence": draw(st.sampled_from([0.0, 0.1, 0.3])),
         }

@@ -26,9 +26,9 @@ REPORTERS = [
 def test_batch_run_works_with_keyword_parameters():
     rows = mesa.batch_run(
         BoroughModel,
-        parameters={"policing": ["no_police", "hackney_pilot"], "borough": "small", "days": 5},
+        parameters={"policing": ["no_police", "hackney_pilot"], "borough": "small", "days": 30},
         rng=[0],
-        max_steps=5,
+        max_steps=30,
         number_processes=1,
         display_progress=False,
     )
@@ -37,8 +37,8 @@ def test_batch_run_works_with_keyword_parameters():
     for row in rows:
         for key in REPORTERS:
             assert key in row, key
-        assert row["day"] == 5
-        assert row["Step"] == 5
+        assert row["day"] == 30
+        assert row["Step"] == 30
         assert row["incidents"] > 0
     # The Hackney pilot adds patrol stops and points activities to the emergencies both models answer.
     by = {r["policing"]: r for r in rows}

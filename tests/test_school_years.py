@@ -200,17 +200,17 @@ def test_the_students_caches_follow_the_new_school_year(boundary):
     )
     np.testing.assert_allclose(model.route_true_rate(), expected)
     for officer in model.officers:
-        for group, weights in officer._weights.items():
+        for (rule, group), weights in officer._weights.items():
             kind, index = group
             students = pop.students_on_route(index) if kind == "route" else pop.students_of_school(index)
-            np.testing.assert_array_equal(weights, officer.stop_weights(students))
+            np.testing.assert_array_equal(weights, getattr(officer, rule)(students))
     corridors = model.policing.get("safer_corridors")
     on_route = np.bincount(pop.route[pop.phase == 1])
     assert corridors._mean_secondary_route == pytest.approx(on_route[on_route > 0].mean())
 
 
 def test_presence_approach_weights_follow_the_new_students():
-    model = BoroughModel(small_config("embedded_officer", YEAR + 1, 0, "police.over_policed_stop_weight=3"))
+    model = BoroughModel(small_config("embedded_officer", YEAR + 1, 0, "police.over_policed_approach_weight=3"))
     model.run_for(YEAR + 1)
     presence = model.policing.get("embedded_presence")
     cumulative = presence._cumulative()

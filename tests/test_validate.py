@@ -27,7 +27,7 @@ def test_targets_file_names_pattern_source_and_tolerance_for_every_target():
     } <= ids
     for t in data["targets"]:
         assert t["source"] and t["pattern"] and t["pass_if"]
-        assert t["kind"] in ("calibration", "validation")
+        assert t["kind"] in ("calibration", "validation", "docking")
         if t["kind"] == "calibration":  # names the parameter tuned to it
             assert t["calibrates"], t["id"]
         else:  # can fail: null runs without the mechanism it is about
@@ -109,6 +109,32 @@ def test_paired_statistics_are_computed_per_seed():
     np.testing.assert_allclose(extra, [4.0, 4.2, 3.8])
     low = per_seed_statistic({"statistic": "low_severity_share_of_extra", "max_severity": 2, "a": "a", "b": "b"}, f)
     np.testing.assert_allclose(low, [1.0, 1.0, 1.0])
+    change = per_seed_statistic(
+        {"statistic": "change", "metric": "exclusions_per_1000", "from_metric": "crime_records_severity_1", "a": "b"},
+        f,
+    )
+    np.testing.assert_allclose(change, [9.0, 9.5, 8.5])
+
+
+def test_a_failing_docking_check_is_reported_but_does_not_decide_the_verdict():
+    f = frames()
+    target = {
+        "id": "d",
+        "pattern": "p",
+        "source": "s",
+        "target": "t",
+        "statistic": "paired_ratio",
+        "metric": "exclusions_per_1000",
+        "a": "a",
+        "b": "b",
+        "pass_if": {"at_least": 2.0},
+        "null_runs": {"a": "b"},
+        "null_removes": "x",
+    }
+    table = evaluate({"targets": [target | {"kind": "docking"}, target | {"id": "v", "kind": "validation"}]}, f)
+    docking, validation = table.to_dict("records")
+    assert not docking["passed"] and docking["ok"]
+    assert not validation["passed"] and not validation["ok"]
 
 
 @pytest.mark.parametrize(
@@ -208,7 +234,8 @@ def test_reduced_suite_runs_end_to_end(tmp_path: Path, capsys):
     assert "presence_raises_recorded_offending" in report and ("PASS" in report or "FAIL" in report)
     out = capsys.readouterr().out
     assert "validation:" in out and "calibration:" in out
-    assert table["null_passed"].notna().sum() == (table["kind"] == "validation").sum()
+    assert table["null_passed"].notna().sum() == table["kind"].isin(["validation", "docking"]).sum()
+    assert "Docking checks" in report
     # at this size intervals are wide, but the direction of the robust patterns already shows
     rows = table.set_index("id")
     assert rows.loc["presence_raises_recorded_offending", "estimate"] > 1

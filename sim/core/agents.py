@@ -306,29 +306,43 @@ class Officer(mesa.Agent):
 
     @fixed_per_student
     def stop_weights(self, students: np.ndarray) -> np.ndarray:
-        """Relative chance that each of these students is picked for a stop or an approach (officers' selection)."""
+        """Relative chance that each of these students is picked for a stop on the street (officers' selection)."""
         pop = self.model.population
         return np.where(pop.over_policed[students], self.model.config.police.over_policed_stop_weight, 1.0)
+
+    @fixed_per_student
+    def approach_weights(self, students: np.ndarray) -> np.ndarray:
+        """Relative chance that each of these students is approached by an officer in school (presence contacts)."""
+        pop = self.model.population
+        return np.where(pop.over_policed[students], self.model.config.police.over_policed_approach_weight, 1.0)
 
     @property
     def weights_are_fixed(self) -> bool:
         """Whether this officer's ``stop_weights`` is marked :func:`fixed_per_student` (its weights are kept)."""
-        return getattr(type(self).stop_weights, "fixed_per_student", False)
+        return self.rule_is_fixed("stop_weights")
+
+    def rule_is_fixed(self, rule: str) -> bool:
+        """Whether this officer's selection rule ``rule`` (a method name) is marked :func:`fixed_per_student`."""
+        return getattr(getattr(type(self), rule), "fixed_per_student", False)
 
     def forget_weights(self) -> None:
         """Forget the kept weights (a new school year: the students of a route or a school have changed)."""
         self._weights.clear()
 
-    def weights_for(self, group: Hashable, students: np.ndarray) -> np.ndarray:
-        """``stop_weights(students)`` for a fixed group of students (a route, a school), named by ``group``.
+    def weights_for(self, group: Hashable, students: np.ndarray, rule: str = "stop_weights") -> np.ndarray:
+        """``rule(students)`` for a fixed group of students (a route, a school), named by ``group``.
 
-        Kept per officer and group when the rule is marked :func:`fixed_per_student`; asked afresh otherwise.
+        ``rule`` is the selection rule's method name: ``stop_weights`` (street stops) or ``approach_weights``
+        (approaches in school). Kept per officer, rule and group when the rule is marked :func:`fixed_per_student`;
+        asked afresh otherwise.
         """
-        if not self.weights_are_fixed:
-            return self.stop_weights(students)
-        weights = self._weights.get(group)
+        ask = getattr(self, rule)
+        if not self.rule_is_fixed(rule):
+            return ask(students)
+        key = (rule, group)
+        weights = self._weights.get(key)
         if weights is None:
-            weights = self._weights[group] = self.stop_weights(students)
+            weights = self._weights[key] = ask(students)
         return weights
 
 

@@ -612,12 +612,25 @@ class PoliceConfig(SectionSettings):
         meaning="Odds multiplier on recording for students from over-policed communities",
     )
     over_policed_stop_weight: Positive = param(
+        12.0,
+        unit="relative weight",
+        range=(1, 20),
+        source="assumption, calibrated (python -m sim.validate, target stop_disproportionality) so the RRI of "
+        "corridor stops is ~3.9: Youth Justice Statistics 2022/23, Black children 20% of child stop-searches vs 6% "
+        "of population. The weight multiplies officers' suspicion, which varies a lot between pupils (d' = 2.4), so "
+        "the RRI is far below the weight (4 gave 2.5, 10 gave 3.7)",
+        meaning="Relative chance a student from an over-policed community is picked for a stop on the street "
+        "(Officer.stop_weights), other things (suspicion) equal",
+    )
+    over_policed_approach_weight: Positive = param(
         4.0,
         unit="relative weight",
         range=(1, 10),
-        source="assumption, calibrated (python -m sim.validate) so the RRI of corridor stops is ~3.9: Youth Justice "
-        "Statistics 2022/23, Black children 20% of child stop-searches vs 6% of population",
-        meaning="Relative chance a student from an over-policed community is picked for a stop or approach",
+        source="assumption: no published UK measure of whom officers in schools approach; 4 is the weight that was "
+        "shared with street stops until stops were picked by suspicion (the value is kept so in-school results do "
+        "not move with the stops' calibration)",
+        meaning="Relative chance a student from an over-policed community is approached by an officer in school "
+        "(Officer.approach_weights: presence contacts)",
     )
     schools_protocol_use: Probability = param(
         0.3,

@@ -553,6 +553,14 @@ class BoroughModel(mesa.Model):
         t = (day % SCHOOL_YEAR_DAYS + 0.5) / SCHOOL_YEAR_DAYS * SCHOOL_YEAR_SHARE_OF_CALENDAR_YEAR
         return year + 5 + t - birthday
 
+    def ages_on(self, day: int) -> np.ndarray:
+        """Every student's age in years on a school day (as :meth:`age_on`, for all students at once)."""
+        pop = self.population
+        year = pop.year_group + np.where(pop.phase == SECONDARY, 7, 0)
+        birthday = self.streams.uniforms("birthday", 0, np.arange(pop.n))
+        t = (day % SCHOOL_YEAR_DAYS + 0.5) / SCHOOL_YEAR_DAYS * SCHOOL_YEAR_SHARE_OF_CALENDAR_YEAR
+        return year + 5 + t - birthday
+
     def count(self, what: Counted, school: int, over_policed: bool, n: int = 1) -> None:
         """Count ``n`` of a counted outcome today at a school, in the student's group."""
         self.ledger.add(self.day, school, what, int(over_policed), n)

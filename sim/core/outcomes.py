@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.core.incidents import SCHOOL_YEAR_DAYS
+
 if TYPE_CHECKING:
     from sim.core.model import BoroughModel
 
@@ -744,6 +746,29 @@ SAFEGUARDING_REFERRALS_UNDER_10 = _R.counted(
 )
 _R.officer_activity(
     "safeguarding_referral", meaning="Officer hours referring children under 10 to children's services."
+)
+
+
+def _records_per_1000_aged_10_plus(model: BoroughModel) -> float | None:
+    """Crime records per 1,000 pupils aged 10 or over (on the run's last day) per school year."""
+    days = model.day
+    aged = int(np.count_nonzero(model.ages_on(max(days - 1, 0)) >= 10)) if days else 0
+    if not aged:
+        return None
+    records = float(model.ledger.counts[:days, :, CRIME_RECORDS].sum())
+    return records * 1000.0 * SCHOOL_YEAR_DAYS / (aged * days)
+
+
+_R.computed(
+    "crime_records_per_1000_aged_10_plus",
+    kind=Kind.VALUE,
+    unit="per 1,000 pupils aged 10+ per school year",
+    label="Crime records per 1,000 pupils aged 10+",
+    meaning="Crime records per 1,000 pupils aged 10 or over (the age of criminal responsibility) per school year: "
+    "the denominator of national child justice statistics (compare: ~59,000 arrests of 10-17-year-olds in "
+    "England and Wales in the year to March 2023, ~10 per 1,000; ~8,400 first-time entrants, ~1.4 per 1,000).",
+    compute=_records_per_1000_aged_10_plus,
+    fmt="{:,.2f}",
 )
 
 # --- welfare demand: police in non-policing roles (docs/ODD.md §7.15) ----------------------------------------------

@@ -7,7 +7,7 @@ from the true pattern of risk (Ensign et al. 2018, "Runaway Feedback Loops in Pr
   of Ensign et al., with a prior so that a route without history can be patrolled);
 * ``top_k``: patrol the routes with the most records (greedy hot spots);
 * ``exposure_corrected``: the correction Ensign et al. propose, discounting what patrols find in proportion to how
-  often a route is patrolled: routes are sampled by their posterior rate of finds *per patrol*, not by raw counts;
+  often a route is patrolled: each patrol find counts in inverse proportion to the route's patrol days;
 * ``uniform``: every route equally (no intelligence);
 * ``true_risk``: proportional to the true incident rate (an oracle, as a reference).
 
@@ -63,6 +63,23 @@ class RouteIntelligence:
         if by_patrol:
             self.patrol_finds[route] += 1
 
+    def exposure_corrected_weights(self) -> np.ndarray:
+        """Ensign et al.'s correction: a patrol find counts in inverse proportion to how often its route is patrolled.
+
+        A route patrolled on d_r days yields finds at about d_r x its true rate, so finds_r x (d̄ / d_r), d̄ the mean
+        patrol days per route, estimates the true rate on a common scale; records that did not come from patrols
+        (history, public reports) count as they are, and the prior pseudo-count is added as under ``proportional``.
+        """
+        other = self.records - self.patrol_finds
+        mean_days = self.patrol_days.mean()
+        corrected = np.divide(
+            self.patrol_finds * mean_days,
+            self.patrol_days,
+            out=np.zeros_like(self.patrol_finds),
+            where=self.patrol_days > 0,
+        )
+        return other + corrected + max(self.prior_pseudo_count, 1e-9)
+
     def select(
         self, rule: RouteSelection, k: int, rng: np.random.Generator, true_rate: np.ndarray | None
     ) -> np.ndarray:
@@ -79,11 +96,7 @@ class RouteIntelligence:
             # A route with no record has only the prior's weight (Ensign et al.'s urn, prior 0: never patrolled).
             idx = weighted_sample(self.records + max(self.prior_pseudo_count, 1e-9), k, rng)
         elif rule == "exposure_corrected":
-            # Gamma posterior of finds per patrol-day, prior centred on the borough-wide mean.
-            mean_rate = (self.patrol_finds.sum() + 1.0) / (self.patrol_days.sum() + 1.0)
-            shape = self.patrol_finds + 1.0
-            rate = self.patrol_days + 1.0 / mean_rate
-            idx = weighted_sample(shape / rate, k, rng)
+            idx = weighted_sample(self.exposure_corrected_weights(), k, rng)
         elif rule == "uniform":
             idx = rng.choice(n, size=k, replace=False)
         elif rule == "true_risk":
@@ -112,6 +125,18 @@ def total_variation(a: np.ndarray, b: np.ndarray) -> float | None:
     if a.sum() <= 0 or b.sum() <= 0:
         return None
     return float(0.5 * np.abs(a / a.sum() - b / b.sum()).sum())
+
+
+def historic_expected_records(baseline_rate: np.ndarray, bias: np.ndarray, mean_records: float) -> np.ndarray:
+    """Expected historic records per route: in proportion to the route's expected school-run incidents, times bias.
+
+    Records follow where incidents happened, so a route whose pupils are mostly primary (far fewer school-run
+    incidents) has few; ``mean_records`` is the mean over routes before the bias.
+    """
+    total = baseline_rate.sum()
+    if total <= 0:
+        return np.zeros_like(baseline_rate)
+    return mean_records * len(baseline_rate) * baseline_rate / total * bias
 
 
 def suspicion_weights(carrying: np.ndarray, noise: np.ndarray, signal_strength: float) -> np.ndarray:
@@ -168,6 +193,10 @@ for _key, _kind, _unit, _label, _meaning in (
     ("corridor_patrol_risk_tv_distance_last_school_year", Kind.VALUE, _DISTANCE,
      "Patrols vs true risk (last school year)",
      "As corridor_patrol_risk_tv_distance, over the last 190 school days."),
+    ("corridor_patrol_risk_tv_distance_first_school_year", Kind.VALUE, _DISTANCE,
+     "Patrols vs true risk (first school year)",
+     "As corridor_patrol_risk_tv_distance, over the first 190 school days (with the last school year's: how far "
+     "the patrols drifted as the loop ran)."),
     ("corridor_patrol_baseline_tv_distance", Kind.VALUE, _DISTANCE,
      "Patrols vs baseline risk (whole run)",
      "Total-variation distance between where patrols went and the school-run risk at the start of the run "
@@ -209,17 +238,17 @@ class SaferCorridorsParams(MechanismParams):
         source="assumption: officer hours per route patrol (before and after school)",
     )
     stops_per_patrol: float = param(
-        0.5,
+        0.13,
         unit="stops per patrol",
-        range=(0.0, 4.0),
+        range=(0.0, 1.0),
         meaning="Mean stops per patrol of a route with the average number of secondary pupils (Poisson, in "
         "proportion to the route's secondary pupils; no stops on routes to primary schools)",
-        source=f"assumption, scaled to published rates: {_CHILD_STOP_RATES}. At London's rate a borough like "
-        "Hackney makes ~1,100 child stop-searches a year over ~400,000 officer patrol hours (~0.003 an hour); a "
-        "patrol placed where and when secondary pupils walk meets 10-50 times as many, for 1.5 hours, and only the "
-        "quarter of patrols on secondary routes stop anyone: 0.2-0.9 stops per secondary-route patrol. At 0.5 the "
-        "default borough's corridor stops are ~12 per 1,000 secondary pupils a year (a third of London's child "
-        "rate from all policing); the range's top (4, the old default) is ~100, 2-3 times London's",
+        source=f"derived from published rates: {_CHILD_STOP_RATES}. At London's rate a borough like Hackney makes "
+        "~1,100 child stop-searches a year over ~400,000 officer patrol hours (~0.003 an hour); a patrol placed "
+        "where and when secondary pupils walk meets 10-50 times as many, for 1.5 hours: 0.045-0.225 stops per "
+        "patrol (default 0.13, the middle; range up to 1 for sweeps of a more intensive pilot). The default "
+        "borough's corridor stops are then ~11 per 1,000 secondary pupils a year, a third of London's child rate "
+        "from all policing",
     )
     patrol_detection_probability: float = param(
         0.5,
@@ -229,15 +258,15 @@ class SaferCorridorsParams(MechanismParams):
         source="assumption: chance a patrol sees an incident on its route that day",
     )
     suspicion_signal: float = param(
-        1.4,
+        2.4,
         unit="sensitivity index d'",
-        range=(0.0, 2.5),
+        range=(0.0, 3.0),
         meaning="How well officers' suspicion tells who carries an item: a carrier is stopped exp(d'^2) times as "
-        "readily as a pupil carrying nothing (7 at 1.4); 0: no better than chance",
-        source="assumption, ranged from published hit rates: suspicion-based searches of children end in an outcome "
-        "in 23% (Youth Justice Statistics 2022/23), suspicionless section 60 searches find a weapon in ~1.4% (Home "
-        "Office, Police powers and procedures 2022/23): suspicion concentrates finds several-fold (d' 1.3-1.5 for "
-        "5-10 fold); 0: no information",
+        "readily as a pupil carrying nothing (~320 at 2.4); 0: no better than chance",
+        source="calibrated (validation/targets.yaml, stops_no_further_action) to the 77% of child stop-searches "
+        "that end with no further action (Youth Justice Statistics 2022/23): with the carrying above, d' 2.3-2.5 "
+        "gives 80-76%; 1.4 (carriers 7 times as readily stopped) would give 97%, and d' = 0 (suspicionless, like "
+        "section 60) 99.4%. Range 0 (no information) to 3 (searches on specific intelligence)",
     )
     search_detection_probability: float = param(
         0.8,
@@ -247,13 +276,19 @@ class SaferCorridorsParams(MechanismParams):
         source="assumption: searches miss some concealed items",
     )
     carry_days_per_possession_incident: float = param(
-        1.0,
+        80.0,
         unit="carrying days per catalogued school-run possession incident",
-        range=(1.0, 100.0),
-        meaning="Days a pupil carries an item per school-run possession incident of the catalogue (1: carrying "
-        "only on the catalogue's possession incidents; D > 1 adds D - 1 times their rates of carrying days)",
-        source="assumption: 1 keeps finds within the incidents the catalogue generates; self-reported carrying "
-        "(drugs, knives) suggests far more days of carrying than catalogued incidents (range up to 100)",
+        range=(1.0, 500.0),
+        meaning="Days a pupil carries an item on the school run per school-run possession incident of the "
+        "catalogue (1: carrying only on the catalogue's possession incidents; D > 1 adds D - 1 times their rates "
+        "of carrying days)",
+        source="derived from self-reports: ~5% of 13-17-year-olds carried a weapon in the past 12 months (Youth "
+        "Endowment Fund, Children, violence and vulnerability 2023), ~6% of 11-15-year-olds took drugs in the last "
+        "month (NHS England, Smoking, drinking and drug use among young people in England 2021); with 5-20 "
+        "school-run days of carrying a year per carrier (assumption) that is ~500 weapon and ~900 drug carrying "
+        "days per 1,000 secondary pupils a year, against the catalogue's 4 and 13 school-run possession incidents: "
+        "D ~ 80 (range 15-500 over those frequencies; 1: the catalogue's incidents only, a search cannot find "
+        "more than the incident process generates)",
     )
     removal_averts_violence: float = param(
         0.5,
@@ -281,7 +316,8 @@ class SaferCorridorsParams(MechanismParams):
         2.0,
         unit="records per route",
         range=(0.0, 100.0),
-        meaning="Mean recorded incidents per route before the pilot (Poisson, times the route's true risk)",
+        meaning="Mean recorded incidents per route before the pilot (Poisson, in proportion to the route's expected "
+        "school-run incidents at the start, so routes of primary pupils have few)",
         source="assumption: records per route before the pilot",
     )
     historic_over_policing_bias: float = param(
@@ -323,10 +359,13 @@ class SaferCorridors(Mechanism):
         borough = model.borough
         pop = model.population
         rng = model.streams.generator("route_history")
+        # Baseline risk: the school-run risk by route before policing has changed anyone (patrol-independent).
+        self.baseline_rate = model.route_true_rate(model.risk_today)
         bias = np.where(borough.ward_over_policed[borough.route_ward], self.params.historic_over_policing_bias, 1.0)
-        expected = self.params.historic_records_per_route * borough.route_risk * bias
         self.intelligence = RouteIntelligence(
-            borough.n_routes, rng.poisson(expected), prior_pseudo_count=self.params.route_prior_records
+            borough.n_routes,
+            rng.poisson(historic_expected_records(self.baseline_rate, bias, self.params.historic_records_per_route)),
+            prior_pseudo_count=self.params.route_prior_records,
         )
         self.patrolled = np.zeros(borough.n_routes, dtype=bool)
         self.patrol_history: list[np.ndarray] = []
@@ -338,8 +377,6 @@ class SaferCorridors(Mechanism):
         self._daily_true_rates = self.params.route_selection == "true_risk" or model.config.days > SCHOOL_YEAR_DAYS
         self._risk_sum = np.zeros(pop.n)
         self._recent_risk: collections.deque[np.ndarray] = collections.deque(maxlen=_TAIL_DAYS)
-        # Baseline risk: the school-run risk by route before policing has changed anyone (patrol-independent).
-        self.baseline_rate = model.route_true_rate(model.risk_today)
         self.stops = 0
         self.stops_of_primary_pupils = 0
         self.stops_with_record = 0
@@ -510,13 +547,15 @@ class SaferCorridors(Mechanism):
             true_rate = np.sum(history, axis=0) if days else np.zeros(1)
             tail_rate = np.sum(history[-tail:], axis=0) if tail else None
             year_rate = np.sum(history[-year:], axis=0) if year else None
+            first_rate = np.sum(history[:year], axis=0) if year else None
         else:  # at most a school year run: its last school year is all of it
             true_rate = model.route_true_rate(self._risk_sum)  # the days' route rates, summed over the days
             # the deque holds the last min(20, days) days' risk: exactly the tail
             tail_rate = np.sum([model.route_true_rate(risk) for risk in self._recent_risk], axis=0) if tail else None
-            year_rate = true_rate if year else None
+            year_rate = first_rate = true_rate if year else None
         tail_patrols = np.sum(self.patrol_history[-tail:], axis=0) if tail else None
         year_patrols = np.sum(self.patrol_history[-year:], axis=0) if year else None
+        first_patrols = np.sum(self.patrol_history[:year], axis=0) if year else None
         baseline = self.baseline_rate
         stops = self.stops
         return {
@@ -542,6 +581,9 @@ class SaferCorridors(Mechanism):
             ),
             "corridor_patrol_risk_tv_distance_last_school_year": (
                 None if year_rate is None or year_patrols is None else total_variation(year_patrols, year_rate)
+            ),
+            "corridor_patrol_risk_tv_distance_first_school_year": (
+                None if first_rate is None or first_patrols is None else total_variation(first_patrols, first_rate)
             ),
             "corridor_patrol_baseline_tv_distance": total_variation(patrol_days, baseline),
             "corridor_patrol_baseline_tv_distance_last_20_days": (

@@ -138,7 +138,7 @@ class EmbeddedPresence(Mechanism):
         return self.on_site.get(school.index)
 
     def proactive_activities(self, day: int) -> None:
-        """Each officer in school approaches or talks to some students (chosen by ``Officer.stop_weights``)."""
+        """Each officer in school approaches or talks to some students (chosen by ``Officer.approach_weights``)."""
         if not self.on_site:
             return
         model = self.model
@@ -163,8 +163,8 @@ class EmbeddedPresence(Mechanism):
         for officer in self.officers:
             for s in officer.schools:
                 students = pop.students_of_school(s)
-                weights[students] = officer.weights_for(("school", s), students)
-            fixed = fixed and officer.weights_are_fixed
+                weights[students] = officer.weights_for(("school", s), students, "approach_weights")
+            fixed = fixed and officer.rule_is_fixed("approach_weights")
         cumulative = cumulative_weights(weights)
         if fixed:
             self._approach_cumulative = cumulative
