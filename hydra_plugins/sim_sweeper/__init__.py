@@ -6,6 +6,8 @@ It launches the basic sweeper's jobs (the Cartesian product of the sweep's value
 jobs, through the configured launcher, in batches of ``max_batch_size`` (all at once when null).
 """
 
+from collections.abc import Sequence
+
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.types import Override
@@ -35,3 +37,14 @@ class SimSweeper(BasicSweeper):
         if max_batch_size is None:
             return [jobs]
         return list(BasicSweeper.split_overrides_to_chunks(jobs, max_batch_size))
+
+    def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
+        """Compose one job per distinct setting before launching: jobs that differ only in their seed compose alike.
+
+        (The basic sweeper composes every job, which takes longer than a small borough's run for each; the sweep's
+        callback validates every distinct configuration before any job runs.)
+        """
+        distinct: dict[tuple[str, ...], Sequence[str]] = {}
+        for job in batch:
+            distinct.setdefault(tuple(o for o in job if not o.startswith("seed=")), job)
+        super().validate_batch_is_legal(list(distinct.values()))

@@ -125,7 +125,11 @@ def mechanisms(config: SimConfig) -> list[MechanismSpec]:
     for spec in specs:
         for needed in spec.cls.requires:
             if needed not in seen:
-                left_out = f" (scenario.without leaves it out: leave out {spec.name!r} too)" if needed in scenario.without else ""
+                left_out = (
+                    f" (scenario.without leaves it out: leave out {spec.name!r} too)"
+                    if needed in scenario.without
+                    else ""
+                )
                 errors.append(
                     f"  scenario.mechanisms.{spec.name}: needs the mechanism {needed!r} before it in the scenario"
                     + left_out

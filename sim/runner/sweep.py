@@ -226,7 +226,9 @@ def check_ablation(ablation: Any) -> str | None:
         return f"unknown setting(s) {extra}; allowed here: seeds, outcomes"
     seeds = ablation.get("seeds")
     if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 0):
-        return f"seeds must be a whole number >= 0 (how many of the sweep's seeds get leave-one-out runs), got {seeds!r}"
+        return (
+            f"seeds must be a whole number >= 0 (of the sweep's seeds, how many get leave-one-out runs), got {seeds!r}"
+        )
     from sim.core.configure import load_built_in_mechanisms
 
     load_built_in_mechanisms()  # mechanisms declare outcomes of their own
