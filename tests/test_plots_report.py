@@ -41,6 +41,7 @@ def sweep_dir(tmp_path_factory) -> Path:
         "sim",
         "-m",
         "+experiment=compare_scenarios",
+        "experiment.ablation.seeds=0",  # no leave-one-out runs here (tests/test_drivers.py has them)
         "borough=small",
         "days=15",
         f"scenario={','.join(SCENARIOS)}",
@@ -108,6 +109,7 @@ def test_sweep_writes_figures_and_report(sweep_dir, result):
     for name in MAIN_FIGURES:
         assert f"](figures/{name}.png)" in report
     assert "2 seeds" in report and "4 finished, 0 failed, 0 missing (of 4 planned)" in report
+    assert "## What drives each difference" not in report  # no leave-one-out runs asked for
     assert "git commit" in report and "python -m sim -m +experiment=compare_scenarios" in report
     assert "seeds for ±10%" in report
     assert "Failed runs: none." in report and "Missing runs: none." in report

@@ -15,6 +15,14 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from sim.analysis.drivers import (
+    MECHANISMS_COLUMN,
+    SEPARATOR,
+    WITHOUT_COLUMN,
+    contributions,
+    mechanisms_ran,
+    names_left_out,
+)
 from sim.analysis.folders import DAILY_FILE, ERROR_FILE, RUN_FILE, SWEEP_FILE, YEARLY_FILE
 from sim.analysis.stats import summarise
 from sim.core.configure import load_built_in_mechanisms
@@ -23,6 +31,7 @@ from sim.core.outcomes import REGISTRY, Kind
 
 DEFAULT_BASELINE = "no_police"
 ID_COLUMNS = ("run", "scenario", "seed")
+CONTRIBUTIONS_FILE = "contributions.csv"
 
 
 @dataclass
@@ -41,6 +50,10 @@ class SweepResult:
     missing: list[list[str]] = field(default_factory=list)
     yearly: pd.DataFrame = field(default_factory=pd.DataFrame)
     """One row per school year of each run longer than a school year (the runs' ``yearly.parquet``)."""
+    ablation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The leave-one-out runs (``scenario.without``): in runs.parquet, not in the summary, tables or figures."""
+    contributions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """What drives each difference from the baseline (:func:`sim.analysis.drivers.contributions`)."""
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -88,6 +101,9 @@ def collect(
             row |= _flatten(config)
             row |= metrics
             row |= dict(parse_override(o) for o in overrides)
+            row.pop("scenario.without", None)  # given once, as the column "without"
+            row[WITHOUT_COLUMN] = SEPARATOR.join(names_left_out((config.get("scenario") or {}).get("without")))
+            row[MECHANISMS_COLUMN] = SEPARATOR.join(mechanisms_ran(config))
             row["_overrides"] = json.dumps(overrides)
             rows.append(row)
             if (d / DAILY_FILE).exists():
@@ -134,7 +150,12 @@ def aggregate(sweep_dir: Path, baseline: str | None = None) -> SweepResult:
         raise FileNotFoundError(f"no sweep directory at {sweep_dir}")
     meta = json.loads((sweep_dir / SWEEP_FILE).read_text()) if (sweep_dir / SWEEP_FILE).exists() else {}
     rows, dailies, failed, yearlies = collect(sweep_dir)
-    runs = pd.DataFrame(rows)
+    all_runs = pd.DataFrame(rows)
+    ablation = pd.DataFrame()
+    runs = all_runs
+    if not all_runs.empty:  # leave-one-out runs are kept apart: the tables and figures are of full runs
+        left_out = all_runs[WITHOUT_COLUMN] != ""
+        runs, ablation = all_runs[~left_out].reset_index(drop=True), all_runs[left_out].reset_index(drop=True)
     metrics_keys: list[str] = []
     for d in _run_dirs(sweep_dir):
         if (d / "metrics.json").exists():
@@ -147,6 +168,7 @@ def aggregate(sweep_dir: Path, baseline: str | None = None) -> SweepResult:
         daily = pd.DataFrame()
         yearly = pd.DataFrame()
         summary = pd.DataFrame()
+        contribution_table = pd.DataFrame()
     else:
         factors = swept_factors(runs)
         metrics = metric_columns(runs, metrics_keys)
@@ -156,7 +178,7 @@ def aggregate(sweep_dir: Path, baseline: str | None = None) -> SweepResult:
         keys = runs[list(dict.fromkeys(["run", "seed", *factors]))].drop_duplicates("run")
         daily = pd.concat(dailies, ignore_index=True) if dailies else pd.DataFrame()
         if not daily.empty:
-            daily = keys.merge(daily, on="run", how="right")
+            daily = keys.merge(daily[daily["run"].isin(keys["run"])], on="run", how="right")
             daily = daily.sort_values(["run", "day"]).reset_index(drop=True)
         yearly = pd.concat(yearlies, ignore_index=True) if yearlies else pd.DataFrame()
         if not yearly.empty:  # the run's keys first, as in daily; the columns factors name replaced by the run's
@@ -171,13 +193,27 @@ def aggregate(sweep_dir: Path, baseline: str | None = None) -> SweepResult:
         if baseline is not None and baseline not in scenarios:
             baseline = None
         summary = summarise(runs, factors, metrics, baseline)
+        if not ablation.empty:
+            ablation = ablation.sort_values(["run"]).reset_index(drop=True)
+            ablation = ablation[[c for c in runs.columns if c in ablation] + [c for c in ablation if c not in runs]]
+        contribution_table = contributions(runs, ablation, factors, _decomposed(experiment, metrics), baseline)
     missing = []
     jobs = meta.get("jobs") or []
     if jobs:
-        done = set(runs["_overrides"].map(lambda s: tuple(sorted(json.loads(s))))) if not runs.empty else set()
+        done = set(all_runs["_overrides"].map(lambda s: tuple(sorted(json.loads(s))))) if not all_runs.empty else set()
         done |= {tuple(sorted(f["overrides"])) for f in failed}
         missing = [job for job in jobs if tuple(sorted(job)) not in done]
-    return SweepResult(sweep_dir, meta, runs, daily, summary, factors, metrics, baseline, failed, missing, yearly)
+    return SweepResult(
+        sweep_dir, meta, runs, daily, summary, factors, metrics, baseline, failed, missing, yearly, ablation,
+        contribution_table,
+    )  # fmt: skip
+
+
+def _decomposed(experiment: dict[str, Any], metrics: list[str]) -> list[str]:
+    """The outcomes whose differences are decomposed: the headline ones, the experiment's and the ablation's."""
+    wanted = [m.key for m in REGISTRY.headline()]
+    wanted += list(experiment.get("metrics") or []) + list((experiment.get("ablation") or {}).get("outcomes") or [])
+    return [m for m in dict.fromkeys(wanted) if m in metrics]
 
 
 def write_tables(result: SweepResult) -> dict[str, Path]:
@@ -186,7 +222,14 @@ def write_tables(result: SweepResult) -> dict[str, Path]:
     paths = {}
     if not result.runs.empty:
         paths["runs"] = out / "runs.parquet"
-        result.runs.drop(columns=["_overrides"]).to_parquet(paths["runs"], index=False)
+        every_run = pd.concat([result.runs, result.ablation], ignore_index=True)
+        every_run.drop(columns=["_overrides"]).to_parquet(paths["runs"], index=False)
+    contributions_path = out / CONTRIBUTIONS_FILE
+    if not result.contributions.empty:
+        result.contributions.to_csv(contributions_path, index=False)
+        paths["contributions"] = contributions_path
+    else:
+        contributions_path.unlink(missing_ok=True)
     if not result.daily.empty:
         paths["daily"] = out / DAILY_FILE
         result.daily.to_parquet(paths["daily"], index=False)

@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.drivers import SEPARATOR, TERM_BASELINE, TERM_DIFFERENCE, TERM_MECHANISM, TERM_REST
 from sim.analysis.folders import RUN_FILE, environment_summary
 from sim.analysis.markdown import Table, render
 from sim.analysis.plots import HEADLINE, RATE_UNIT, RRI, scenario_order
+from sim.analysis.specs import metric as declared_metric
+from sim.analysis.specs import spec
 from sim.analysis.stats import seeds_needed
 from sim.core.incidents import SCHOOL_YEAR_DAYS
 
@@ -215,10 +218,11 @@ def _what_ran_table(result: SweepResult, env: dict[str, str]) -> Table:
         rows.append(["sweeper params", _code([f"{k}={v}" for k, v in params.items()])])
     else:
         rows.append(["sweep.json", "not found: the sweep's own record of what was asked for is missing"])
+    loo = f" (and {len(result.ablation)} leave-one-out runs)" if not result.ablation.empty else ""
     rows.append(
         [
             "runs",
-            f"{len(runs)} finished, {len(result.failed)} failed, {len(result.missing)} missing ({planned})",
+            f"{len(runs)} finished{loo}, {len(result.failed)} failed, {len(result.missing)} missing ({planned})",
         ]
     )
     if not runs.empty:
@@ -381,6 +385,135 @@ def _difference_table(result: SweepResult) -> Table | None:
         return None
     header = ["scenario", *[f"`{o}`" for o in others], "pairs"] + [short for _m, short, *_ in specs]
     return Table(header, rows, _by_setting_align(others, len(header)))
+
+
+DRIVER_OUTCOMES = 4  # without experiment.ablation.outcomes, the report puts the first headline outcomes in words
+
+
+def _driver_outcomes(result: SweepResult) -> list[str]:
+    """The outcomes whose decomposition the report puts in words: ``experiment.ablation.outcomes``, else headline."""
+    present = set(result.contributions["outcome"])
+    asked = ((result.meta or {}).get("experiment") or {}).get("ablation") or {}
+    if asked.get("outcomes"):
+        return [m for m in asked["outcomes"] if m in present]
+    return [m for m, *_ in (HEADLINE + RRI) if m in present][:DRIVER_OUTCOMES]
+
+
+def _is_zero(r: pd.Series) -> bool:
+    return bool(r["mean"] == 0 and (r["n"] == 1 or (r["ci_low"] == 0 and r["ci_high"] == 0)))
+
+
+def _line_text(r: pd.Series, kind: str) -> str:
+    """One term: signed mean [95% CI]; "≈ 0 (...)" when the interval includes 0; identical runs said so."""
+    if _is_zero(r):
+        return "0 (identical in every seed)"
+    text = fmt_ci(r["mean"], r["ci_low"], r["ci_high"], kind, signed=True)
+    lo, hi = float(r["ci_low"]), float(r["ci_high"])
+    if np.isfinite(lo) and np.isfinite(hi) and lo <= 0 <= hi:
+        return f"\N{ALMOST EQUAL TO} 0 ({text})"
+    return text
+
+
+def _outcome_name(m: Any, kind: str) -> str:
+    """An outcome's name inside a sentence: "unnecessary crime records", "the relative rate index of crime records"."""
+    if kind == "ratio" and m.short.startswith("RRI: "):
+        return "the relative rate index of " + m.short.removeprefix("RRI: ")
+    return m.short[0].lower() + m.short[1:]
+
+
+def _lead(scenario: str, baseline: str, r: pd.Series, m: Any, kind: str) -> str:
+    """The difference from the baseline as a sentence, with "more"/"fewer" when the interval is on one side of 0."""
+    mean, lo, hi = float(r["mean"]), float(r["ci_low"]), float(r["ci_high"])
+    name = _outcome_name(m, kind)
+    unit = f" {RATE_UNIT}" if kind == "rate" else ""
+    if _is_zero(r):
+        return f"`{scenario}` and `{baseline}` do not differ in {name} in any seed"
+    shown = fmt_ci(mean, lo, hi, kind, signed=True)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"`{scenario}` differs from `{baseline}` in {name} by {shown}{unit} (one seed: no interval)"
+    if lo <= 0 <= hi:
+        return f"`{scenario}` differs from `{baseline}` in {name} by {shown}{unit}, an interval that includes 0"
+    sign = 1.0 if mean > 0 else -1.0
+    low, high = sorted((sign * lo, sign * hi))
+    size = fmt_ci(sign * mean, low, high, kind)
+    if kind == "rate":
+        return f"`{scenario}` has {size} {'more' if sign > 0 else 'fewer'} {name} {RATE_UNIT} than `{baseline}`"
+    higher = "higher" if sign > 0 else "lower"
+    if kind == "share":
+        return f"`{scenario}`'s {name} is {size.replace('%', ' percentage points')} {higher} than `{baseline}`'s"
+    return f"In `{scenario}`, {name} is {size} {higher} than in `{baseline}`"
+
+
+def _names(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _driver_sentence(scenario: str, baseline: str, sub: pd.DataFrame, outcome: str) -> str:
+    """One outcome's decomposition for one scenario, in words: the lines by size, those that change nothing last."""
+    m = declared_metric(outcome)
+    kind = spec(m)[3]
+    rows = sub[sub["outcome"] == outcome]
+    diff = rows[rows["term"] == TERM_DIFFERENCE].iloc[0]
+    lines = rows[rows["term"].isin([TERM_MECHANISM, TERM_BASELINE])]
+    lines = lines.iloc[np.argsort(-lines["mean"].abs().to_numpy(), kind="stable")]
+
+    def who(r: pd.Series) -> str:
+        if r["term"] == TERM_BASELINE:
+            return f"not having `{baseline}`'s own `{r['mechanism']}`"
+        return f"`{r['mechanism']}`"
+
+    moving = [f"{who(r)} {_line_text(r, kind)}" for _, r in lines.iterrows() if not _is_zero(r)]
+    still = [who(r) for _, r in lines.iterrows() if _is_zero(r)]
+    text = f"{_lead(scenario, baseline, diff, m, kind)}."
+    if moving:
+        text += f" Leaving each mechanism out in turn: {', '.join(moving)}"
+        if still:
+            text += f"; {_names(still)}: no change in any seed"
+    else:
+        text += f" Leaving out {_names(still)} changes nothing in any seed"
+    rest = rows[rows["term"] == TERM_REST].iloc[0]
+    text += f"; the rest, interactions between mechanisms, {_line_text(rest, kind)}."
+    n = int(diff["n"])
+    return text + (f" (Over the {n} seeds where every term is defined.)" if n != int(sub["n"].max()) else "")
+
+
+def _drivers(result: SweepResult) -> dict[str, Any] | None:
+    """The section "What drives each difference": one paragraph per scenario (None without leave-one-out runs)."""
+    asked = (((result.meta or {}).get("experiment") or {}).get("ablation") or {}).get("seeds")
+    contributions = result.contributions
+    if result.ablation.empty and not asked:
+        return None
+    if contributions.empty or result.baseline is None or TERM_DIFFERENCE not in set(contributions["term"]):
+        return {"scenarios": [], "seeds": "", "baseline": result.baseline}
+    others = _others(result)
+    scenarios = []
+    for s, setting, _sub in _setting_rows(result):
+        if s == result.baseline:
+            continue
+        sub = contributions[contributions["scenario"] == s]
+        for f in others:
+            sub = sub[sub[f].astype(str) == str(setting[f])]
+        if sub.empty or TERM_DIFFERENCE not in set(sub["term"]):
+            continue
+        groups = sorted({r for r in sub["removed"] if SEPARATOR in str(r)})
+        together = [
+            f"`{g.split(SEPARATOR)[0]}` is left out together with "
+            + _names([f"`{o}`" for o in g.split(SEPARATOR)[1:]])
+            + (", which need it" if g.count(SEPARATOR) > 1 else ", which needs it")
+            + "; its line is what leaving them all out changes, less their own lines"
+            for g in groups
+        ]
+        scenarios.append(
+            {
+                "scenario": s,
+                "setting": ", ".join(f"`{k}`={_value_str(v)}" for k, v in setting.items()),
+                "together": together,
+                "sentences": [_driver_sentence(s, result.baseline, sub, o) for o in _driver_outcomes(result)],
+            }
+        )
+    seeds = sorted({int(x) for text in contributions["seeds"] for x in json.loads(text)})
+    return {"scenarios": scenarios, "seeds": _seed_range(seeds), "n_seeds": len(seeds), "baseline": result.baseline}
 
 
 def _figure_list(result: SweepResult, figures: dict[str, Path]) -> list[dict[str, str]]:
@@ -559,6 +692,7 @@ def report_context(result: SweepResult, figures: dict[str, Path], env: dict[str,
         "outcome_tables": _outcome_tables(result) if has_outcomes else [],
         "baseline": result.baseline,
         "difference_table": _difference_table(result) if has_outcomes and result.baseline is not None else None,
+        "drivers": _drivers(result) if has_outcomes else None,
         "figures": _figure_list(result, figures),
         "precision": _precision(result) if has_outcomes else None,
         "failed": _failed_runs(result),

@@ -711,6 +711,11 @@ class ScenarioConfig(Settings):
     mechanisms: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="The policing mechanisms, in order: name -> parameters"
     )
+    without: list[str] = Field(
+        default_factory=list,
+        description="Mechanisms of the scenario left out of this run (a leave-one-out run: the scenario without "
+        "them), e.g. ++scenario.without=[police_lessons]; each must be one of `mechanisms`",
+    )
 
     @field_validator("mechanisms", mode="before")
     @classmethod

@@ -98,7 +98,17 @@ def mechanisms(config: SimConfig) -> list[MechanismSpec]:
         ConfigError: one line per wrong setting, named ``scenario.mechanisms.<name>.<parameter>``.
     """
     specs, errors = [], []
-    for name, raw in config.scenario.mechanisms.items():
+    scenario = config.scenario
+    unknown = [name for name in scenario.without if name not in scenario.mechanisms]
+    if unknown:
+        raise ConfigError(
+            f"Invalid configuration:\n  scenario.without: {', '.join(repr(n) for n in unknown)} "
+            f"{'is not a mechanism' if len(unknown) == 1 else 'are not mechanisms'} of the scenario "
+            f"{scenario.name!r} (its mechanisms: {', '.join(scenario.mechanisms) or 'none'})"
+        )
+    for name, raw in scenario.mechanisms.items():
+        if name in scenario.without:
+            continue
         try:
             cls = mechanism_class(name, raw)
         except ValueError as err:
@@ -115,13 +125,40 @@ def mechanisms(config: SimConfig) -> list[MechanismSpec]:
     for spec in specs:
         for needed in spec.cls.requires:
             if needed not in seen:
+                left_out = (
+                    f" (scenario.without leaves it out: leave out {spec.name!r} too)"
+                    if needed in scenario.without
+                    else ""
+                )
                 errors.append(
                     f"  scenario.mechanisms.{spec.name}: needs the mechanism {needed!r} before it in the scenario"
+                    + left_out
                 )
         seen.add(spec.cls.name or spec.name)
     if errors:
         raise ConfigError("Invalid configuration:\n" + "\n".join(errors))
     return specs
+
+
+def removal_units(config: SimConfig) -> list[list[str]]:
+    """What a leave-one-out run of each of the scenario's mechanisms leaves out, in the scenario's order.
+
+    A mechanism is left out together with every mechanism that needs it (``requires``, followed transitively),
+    since those cannot run without it: the unit of ``embedded_presence`` in ``embedded_officer`` is
+    ``[embedded_presence, officer_first_response, police_lessons]``. Each unit starts with the mechanism it is
+    for, then the others in the scenario's order. Mechanisms already left out (``scenario.without``) are not
+    counted.
+    """
+    specs = mechanisms(config)
+    key = {spec.name: spec.cls.name or spec.name for spec in specs}
+    units = []
+    for spec in specs:
+        removed = {key[spec.name]}
+        for other in specs:  # a mechanism's requirements come before it, so one pass in order follows chains
+            if other is not spec and removed & set(other.cls.requires):
+                removed.add(key[other.name])
+        units.append([spec.name] + [o.name for o in specs if o is not spec and key[o.name] in removed])
+    return units
 
 
 def validate_config(raw: dict[str, Any]) -> SimConfig:

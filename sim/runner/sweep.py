@@ -34,6 +34,8 @@ from sim.core.outcomes import REGISTRY
 
 PROGRESS_FILE = ".progress"
 MAX_DIRNAME = 180
+WITHOUT = "scenario.without"  # the setting a leave-one-out job overrides
+SIM_SWEEPER = "hydra_plugins.sim_sweeper.SimSweeper"  # Hydra's basic sweeper plus the leave-one-out jobs
 
 
 def run_dirname(override_dirname: str) -> str:
@@ -138,15 +140,102 @@ def expand_sweep(arguments: list[str], config_loader: ConfigLoader | None = None
     return [list(job) for job in itertools.product(*values_by_key.values())]
 
 
+def _seed_of(job: list[str]) -> int | None:
+    """A job's seed override (None when it has none, or one that is not a number)."""
+    for o in job:
+        if o.startswith("seed="):
+            value = o.split("=", 1)[1]
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def ablation_jobs(
+    jobs: list[list[str]], ablation: dict[str, Any] | None, units_of: Callable[[list[str]], list[list[str]]]
+) -> list[list[str]]:
+    """The leave-one-out jobs an experiment asks for (``experiment.ablation``), after the sweep's own jobs.
+
+    For each job on one of the first ``ablation.seeds`` of the sweep's seeds (the smallest), one job per
+    mechanism of its scenario: the same overrides plus ``++scenario.without=[...]``, the mechanism left out
+    together with those that need it (:func:`sim.core.configure.removal_units`), and ``output.daily=false`` (the
+    decomposition needs only ``metrics.json``). A job that already leaves mechanisms out gets none.
+
+    Args:
+        jobs: the sweep's own jobs, as :func:`expand_sweep` gives them.
+        ablation: ``experiment.ablation`` (None or empty: no leave-one-out jobs).
+        units_of: a job's overrides (its seed removed) -> the units of its scenario, each a list of names.
+    """
+    if not ablation or not ablation.get("seeds"):
+        return []
+    seeds = sorted({s for s in map(_seed_of, jobs) if s is not None})
+    chosen = set(seeds[: int(ablation["seeds"])])
+    units: dict[tuple[str, ...], list[list[str]]] = {}
+    out = []
+    for job in jobs:
+        seed = _seed_of(job)
+        if (seed is not None and seed not in chosen) or any(o.lstrip("+~").startswith(WITHOUT) for o in job):
+            continue
+        key = tuple(o for o in job if not o.startswith("seed="))
+        if key not in units:
+            units[key] = units_of(list(key))
+        out += [[*job, f"++{WITHOUT}=[{','.join(unit)}]", "output.daily=false"] for unit in units[key]]
+    return out
+
+
+def _units_of(config_name: str) -> Callable[[list[str]], list[list[str]]]:
+    from hydra import compose
+
+    from sim.core.compose import to_sim_config
+    from sim.core.configure import removal_units
+
+    return lambda overrides: removal_units(to_sim_config(compose(config_name=config_name, overrides=overrides)))
+
+
+def sweep_ablation_jobs(jobs: list[list[str]], config: DictConfig) -> list[list[str]]:
+    """:func:`ablation_jobs` for a composed sweep configuration (Hydra initialised, as in a sweep)."""
+    ablation = _plain(config.get("experiment")).get("ablation") if config.get("experiment") else None
+    return ablation_jobs(jobs, ablation, _units_of(config.hydra.job.config_name or "config"))
+
+
 def planned_jobs(config: DictConfig) -> list[list[str]] | None:
-    """The override list of every job the basic sweeper will launch (None for other sweepers)."""
+    """The override list of every job the basic sweeper (or ours) will launch (None for other sweepers).
+
+    With our sweeper (``hydra/sweeper: sim``, the default), the experiment's leave-one-out jobs follow the
+    sweep's own (:func:`sweep_ablation_jobs`).
+    """
     sweeper = config.hydra.sweeper
-    if not str(sweeper.get("_target_", "")).endswith("BasicSweeper"):
+    target = str(sweeper.get("_target_", ""))
+    if not (target.endswith("BasicSweeper") or target == SIM_SWEEPER):
         return None
     params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
     # the config loader lists a group's options, for glob(...) sweeps such as scenario=glob(*)
     loader = GlobalHydra.instance().config_loader() if GlobalHydra.instance().is_initialized() else None
-    return expand_sweep(params + list(config.hydra.overrides.task), loader)
+    jobs = expand_sweep(params + list(config.hydra.overrides.task), loader)
+    if target == SIM_SWEEPER:
+        jobs += sweep_ablation_jobs(jobs, config)
+    return jobs
+
+
+def check_ablation(ablation: Any) -> str | None:
+    """What is wrong with ``experiment.ablation`` (None when nothing is, or when it is absent)."""
+    if ablation is None or ablation == {}:
+        return None
+    if not isinstance(ablation, dict):
+        return f"expected a mapping with `seeds` (and optionally `outcomes`), got {ablation!r}"
+    extra = sorted(set(ablation) - {"seeds", "outcomes"})
+    if extra:
+        return f"unknown setting(s) {extra}; allowed here: seeds, outcomes"
+    seeds = ablation.get("seeds")
+    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 0):
+        return (
+            f"seeds must be a whole number >= 0 (of the sweep's seeds, how many get leave-one-out runs), got {seeds!r}"
+        )
+    from sim.core.configure import load_built_in_mechanisms
+
+    load_built_in_mechanisms()  # mechanisms declare outcomes of their own
+    unknown = [m for m in ablation.get("outcomes") or [] if m not in REGISTRY]
+    if unknown:
+        return f"outcomes names outcomes that are not declared: {unknown}"
+    return None
 
 
 class SweepCallback(Callback):
@@ -205,6 +294,10 @@ class SweepCallback(Callback):
         unknown = [m for m in (experiment or {}).get("metrics") or [] if m not in REGISTRY]
         if unknown:
             print(f"error: experiment.metrics names outcomes that are not declared: {unknown}", file=sys.stderr)
+            sys.exit(2)
+        problem = check_ablation((experiment or {}).get("ablation"))
+        if problem:
+            print(f"error: experiment.ablation: {problem}", file=sys.stderr)
             sys.exit(2)
         meta = {
             "experiment": experiment,
