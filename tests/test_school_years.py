@@ -398,3 +398,13 @@ def test_no_police_incidents_stay_level_over_four_school_years():
 def test_hackney_records_do_not_compound_threefold_over_four_school_years():
     rows = _yearly("hackney_pilot", 4, 1)
     assert rows[3]["crime_records_per_1000"] < 3 * rows[0]["crime_records_per_1000"]
+
+
+def test_a_fixed_population_keeps_the_same_children_in_the_same_places():
+    model = BoroughModel(small_config("no_police", YEAR + 2, 0, "students.move_up_each_year=false"))
+    pop = model.population
+    before = (pop.year_group.copy(), pop.school.copy(), pop.route.copy())
+    model.run_for(YEAR + 2)
+    for a, b in zip(before, (pop.year_group, pop.school, pop.route), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert len(model.school_year_flows) == 1  # no move was made

@@ -450,6 +450,14 @@ class StudentsConfig(SectionSettings):
         source="assumption: equal underlying behaviour; over-policing is about policing, not behaviour",
         meaning="True propensity of over-policed-community students relative to others",
     )
+    move_up_each_year: bool = param(
+        True,
+        unit="true/false",
+        meaning="At the start of each school year children move up a year, Year 6 change school, Year 11 leave and a "
+        "Reception intake arrives (docs/ODD.md §7.16); false holds the same children in the same places for every "
+        "year (a fixed population, e.g. for Ensign et al.'s setting of exogenous risk)",
+        source="England's school year (Education Act 1996); false is a modelling device, not a policy",
+    )
     max_propensity: Annotated[float, Field(gt=1.0)] = param(
         30.0,
         unit="multiple of the average propensity",

@@ -264,7 +264,7 @@ class BoroughModel(mesa.Model):
             self.running = False
             return
         day = self.day
-        if day and day % SCHOOL_YEAR_DAYS == 0:
+        if day and day % SCHOOL_YEAR_DAYS == 0 and self.config.students.move_up_each_year:
             self.start_school_year()
         pop = self.population
         pop.evolve(day, self.streams)

@@ -750,9 +750,9 @@ _R.officer_activity(
 
 
 def _records_per_1000_aged_10_plus(model: BoroughModel) -> float | None:
-    """Crime records per 1,000 pupils aged 10 or over (on the run's last day) per school year."""
+    """Crime records per 1,000 pupils aged 10 or over (on the middle day of the run) per school year."""
     days = model.day
-    aged = int(np.count_nonzero(model.ages_on(max(days - 1, 0)) >= 10)) if days else 0
+    aged = int(np.count_nonzero(model.ages_on(days // 2) >= 10)) if days else 0
     if not aged:
         return None
     records = float(model.ledger.counts[:days, :, CRIME_RECORDS].sum())

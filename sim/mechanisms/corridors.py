@@ -284,11 +284,13 @@ class SaferCorridorsParams(MechanismParams):
         "of carrying days)",
         source="derived from self-reports: ~5% of 13-17-year-olds carried a weapon in the past 12 months (Youth "
         "Endowment Fund, Children, violence and vulnerability 2023), ~6% of 11-15-year-olds took drugs in the last "
-        "month (NHS England, Smoking, drinking and drug use among young people in England 2021); with 5-20 "
-        "school-run days of carrying a year per carrier (assumption) that is ~500 weapon and ~900 drug carrying "
-        "days per 1,000 secondary pupils a year, against the catalogue's 4 and 13 school-run possession incidents: "
-        "D ~ 80 (range 15-500 over those frequencies; 1: the catalogue's incidents only, a search cannot find "
-        "more than the incident process generates)",
+        "month (NHS England, Smoking, drinking and drug use among young people in England 2021; taking drugs is not "
+        "carrying them on the school run: an upper reading); with 5-20 school-run days of carrying a year per "
+        "carrier (assumption) that is 250-1,000 weapon and 300-1,200 drug carrying days per 1,000 secondary pupils "
+        "a year, against the catalogue's 4 and 13 school-run possession incidents: D ~ 30-130, default 80 near the "
+        "middle. The range reaches 500 because section 60 searches, made where violence is expected, find a "
+        "weapon in ~1.4% where the model's suspicionless stops find one in ~0.23% at D = 80 (Home Office, Police "
+        "powers and procedures 2022/23); 1: the catalogue's incidents only",
     )
     removal_averts_violence: float = param(
         0.5,
