@@ -215,10 +215,15 @@ def _what_ran_table(result: SweepResult, env: dict[str, str]) -> Table:
         rows.append(["sweeper params", _code([f"{k}={v}" for k, v in params.items()])])
     else:
         rows.append(["sweep.json", "not found: the sweep's own record of what was asked for is missing"])
+    left_out = (
+        f"; {len(result.excluded)} other run folder(s) here are not part of this sweep's plan and are left out"
+        if result.excluded
+        else ""
+    )
     rows.append(
         [
             "runs",
-            f"{len(runs)} finished, {len(result.failed)} failed, {len(result.missing)} missing ({planned})",
+            f"{len(runs)} finished, {len(result.failed)} failed, {len(result.missing)} missing ({planned}){left_out}",
         ]
     )
     if not runs.empty:
@@ -579,8 +584,8 @@ def render_report(result: SweepResult, figures: dict[str, Path], env: dict[str, 
     return render("sim.analysis", "report.md.j2", report_context(result, figures, env))
 
 
-def write_report(result: SweepResult, figures: dict[str, Path]) -> Path:
-    """Write ``sweep_dir/report.md`` and return its path."""
-    path = Path(result.sweep_dir) / REPORT_FILE
+def write_report(result: SweepResult, figures: dict[str, Path], out: Path | None = None) -> Path:
+    """Write ``report.md`` into ``out`` (default: the sweep folder) and return its path."""
+    path = Path(out if out is not None else result.sweep_dir) / REPORT_FILE
     path.write_text(render_report(result, figures))
     return path
