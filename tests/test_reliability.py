@@ -86,14 +86,6 @@ def test_a_folder_is_claimed_once(tmp_path: Path):
         claim_run_dir(tmp_path / "b")
 
 
-def test_a_refused_run_leaves_no_folder(tmp_path: Path):
-    proc = subprocess.run(
-        [*PY, *SINGLE, "students.labelling_effect=9"], cwd=tmp_path, env=_env(), capture_output=True, text=True
-    )
-    assert proc.returncode == 2 and "students.labelling_effect" in proc.stderr
-    assert not (tmp_path / "outputs").exists()
-
-
 # --- a run counts as done only if its files verify -------------------------------------------------------------
 def _finished_run(d: Path) -> Path:
     d.mkdir(parents=True)
