@@ -6,11 +6,14 @@ together and restricted to the sweep's plan; a locked sweep folder; read errors 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +26,7 @@ from sim.analysis.folders import (
     RunFileError,
     SweepLock,
     claim_run_dir,
+    process_alive,
     read_json,
     record_run,
     verify_run,
@@ -235,3 +239,77 @@ def test_metrics_holding_a_list_is_a_failed_run_named(tmp_path: Path, capsys):
     assert analyze([str(sweep), "--no-plots"]) == 1
     assert f"{d / 'metrics.json'}: holds a JSON list" in capsys.readouterr().out
     assert len(pd.read_csv(sweep / "failed_runs.csv")) == 1
+
+
+# --- a killed worker; a killed sweep -------------------------------------------------------------------------------
+SLOW = """
+import time
+
+from sim.core.agents import Teacher
+
+
+class SlowTeacher(Teacher):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.model.config.seed == 1:
+            time.sleep(120)  # the job with seed 1 runs long enough to be killed
+"""
+
+
+def _slow_sweep(tmp_path: Path, out: Path, seeds: str) -> subprocess.Popen:
+    (tmp_path / "mods").mkdir(exist_ok=True)
+    (tmp_path / "mods" / "slow_teacher.py").write_text(SLOW)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path / "mods"), str(ROOT)]))
+    cmd = [*PY, "-m", *SINGLE, f"seed={seeds}", "agents.teacher=slow_teacher.SlowTeacher"]
+    cmd += [f"hydra.sweep.dir={out}", "hydra.launcher.n_jobs=2", "hydra.callbacks.sweep.progress=false"]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _running_pid(out: Path, proc: subprocess.Popen) -> int:
+    """The process id of the worker running the seed-1 job, once it runs."""
+    for _ in range(600):
+        for run_file in out.glob("*seed=1/run.json"):
+            with contextlib.suppress(RunFileError):
+                record = read_json(run_file)
+                if record.get("status") == "running":
+                    return int(record["pid"])
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
+    raise AssertionError("the seed-1 job never started")
+
+
+def test_a_killed_worker_costs_only_its_own_job(tmp_path: Path):
+    """A worker SIGKILLed mid-sweep (issue 11, item 2): its job is recorded failed with the cause, the others run."""
+    out = tmp_path / "sweep"
+    proc = _slow_sweep(tmp_path, out, "0,1,2,3")
+    os.kill(_running_pid(out, proc), signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1, stderr[-3000:]
+    assert "Traceback" not in stderr
+    assert "seed=1" in stdout and "killed by SIGKILL" in stdout  # the sweep names what failed, and why
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert sorted(runs["seed"]) == [0, 2, 3]
+    failed = pd.read_csv(out / "failed_runs.csv")
+    assert len(failed) == 1 and "seed=1" in failed["overrides"][0] and "SIGKILL" in failed["error"][0]
+    assert analyze([str(out), "--no-plots"]) == 1  # later, too, the killed job is failed, not "missing"
+
+
+def test_workers_end_when_the_sweep_is_killed(tmp_path: Path):
+    """The sweep's main process SIGKILLed (issue 11, item 3): its workers end within a few seconds."""
+    out = tmp_path / "sweep"
+    proc = _slow_sweep(tmp_path, out, "1,2")
+    worker = _running_pid(out, proc)
+    proc.kill()
+    proc.communicate()
+
+    def alive(pid: int) -> bool:  # a zombie (ended, not yet reaped) counts as ended
+        try:
+            return process_alive(pid) and " Z " not in Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:4]
+        except OSError:
+            return False
+
+    for _ in range(100):
+        if not alive(worker):
+            break
+        time.sleep(0.1)
+    assert not alive(worker), "the worker outlived its sweep"

@@ -15,6 +15,7 @@ from sim.analysis.folders import FolderInUseError, claim_run_dir, record_run
 from sim.core.compose import CONF_DIR, register_defaults, to_sim_config
 from sim.core.config import ConfigError, SimConfig
 from sim.core.model import quiet_mesa
+from sim.runner import joblib_guard
 from sim.runner.run import run_simulation, summary_table, write_outputs
 from sim.runner.sweep import CLAIMED, config_hash, job_dir_is_multirun, run_job
 
@@ -25,6 +26,7 @@ def _run_and_write(config: SimConfig, out_dir: Path) -> None:
     write_outputs(run_simulation(config), out_dir)
 
 
+joblib_guard.install()  # a worker killed by the kernel costs only its own job
 register_defaults()  # the schema defaults are config-group options (borough: hackney, students: default, ...)
 
 
