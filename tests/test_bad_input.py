@@ -293,3 +293,22 @@ def test_any_value_of_a_numeric_setting_is_refused_by_name_or_runs(case):
     _need, students = estimate_memory(config)
     if students <= 50_000 and config.days <= 20:
         _runs_correctly(config)
+
+
+@pytest.mark.parametrize("per", [0.5, 0.01])
+def test_fewer_than_one_school_per_officer_gives_each_school_its_own(per: float):
+    """Found by the property test: 0 < primary_schools_per_officer < 1 made officers with no school."""
+    config = compose_config(
+        [
+            *SMALL,
+            "scenario=embedded_officer",
+            f"scenario.mechanisms.embedded_presence.primary_schools_per_officer={per}",
+        ]
+    )
+    model = BoroughModel(config)
+    presence = next(m for m in model.policing.mechanisms if m.name == "embedded_presence")
+    assert all(officer.schools for officer in presence.officers)
+    n_primary = int((model.borough.school_phase == 0).sum())
+    assert sum(len(o.schools) for o in presence.officers) == model.borough.n_schools
+    assert len(presence.officers) >= n_primary
+    _runs_correctly(config)

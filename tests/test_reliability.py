@@ -70,6 +70,7 @@ def test_parallel_single_runs_get_their_own_folders(tmp_path: Path):
     seeds = sorted(json.loads((f / "metrics.json").read_text())["seed"] for f in folders)
     assert seeds == [1, 2]
     assert all(verify_run(f)[0] for f in folders)
+    assert "finished in" in (folders[0] / "cli.log").read_text()  # the run's log is not empty (item 11)
     codes = sorted(p.returncode for p, _, _ in results[2:])
     assert codes == [0, 2]  # one run gets the explicit folder, the other is refused before it runs
     for proc, _out, err in results[2:]:
