@@ -257,13 +257,14 @@ class SlowTeacher(Teacher):
 """
 
 
-def _slow_sweep(tmp_path: Path, out: Path, seeds: str) -> subprocess.Popen:
+def _slow_sweep(tmp_path: Path, out: Path, seeds: str, pipes: bool = True) -> subprocess.Popen:
     (tmp_path / "mods").mkdir(exist_ok=True)
     (tmp_path / "mods" / "slow_teacher.py").write_text(SLOW)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path / "mods"), str(ROOT)]))
     cmd = [*PY, "-m", *SINGLE, f"seed={seeds}", "agents.teacher=slow_teacher.SlowTeacher"]
     cmd += [f"hydra.sweep.dir={out}", "hydra.launcher.n_jobs=2", "hydra.callbacks.sweep.progress=false"]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stream = subprocess.PIPE if pipes else subprocess.DEVNULL  # a worker that outlived the sweep would hold a pipe
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=stream, stderr=stream, text=True)
 
 
 def _running_pid(out: Path, proc: subprocess.Popen) -> int:
@@ -298,10 +299,10 @@ def test_a_killed_worker_costs_only_its_own_job(tmp_path: Path):
 def test_workers_end_when_the_sweep_is_killed(tmp_path: Path):
     """The sweep's main process SIGKILLed (issue 11, item 3): its workers end within a few seconds."""
     out = tmp_path / "sweep"
-    proc = _slow_sweep(tmp_path, out, "1,2")
+    proc = _slow_sweep(tmp_path, out, "1,2", pipes=False)
     worker = _running_pid(out, proc)
     proc.kill()
-    proc.communicate()
+    proc.wait()
 
     def alive(pid: int) -> bool:  # a zombie (ended, not yet reaped) counts as ended
         try:
