@@ -10,6 +10,7 @@ import pytest
 from simhelpers import small_config
 
 from sim.analysis.aggregate import aggregate, write_tables
+from sim.analysis.folders import record_run
 from sim.core.borough import PRIMARY, SECONDARY
 from sim.core.compose import compose_config
 from sim.core.incidents import SCHOOL_YEAR_DAYS
@@ -355,10 +356,12 @@ def test_one_school_years_row_matches_metrics_json():
 
 def test_yearly_parquet_is_written_for_a_multi_year_run_and_aggregated(two_years, tmp_path):
     sweep = tmp_path / "sweep"
-    write_outputs(two_years, sweep / "run_a")
+    paths = write_outputs(two_years, sweep / "run_a")
+    record_run(sweep / "run_a", {"status": "ok"}, list(paths.values()))  # the run.json that marks a finished run
     one_year = BoroughModel(small_config("no_police", 20, 0))
     one_year.run_for(20)
     paths = write_outputs(one_year, sweep / "run_b")
+    record_run(sweep / "run_b", {"status": "ok"}, list(paths.values()))
     assert "yearly" not in paths and not (sweep / "run_b" / "yearly.parquet").exists()
     yearly = pd.read_parquet(sweep / "run_a" / "yearly.parquet")
     assert len(yearly) == 3 and yearly["school_year"].tolist() == [1, 2, 3]

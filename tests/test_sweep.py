@@ -14,6 +14,7 @@ import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 
+from sim.analyze import main as analyze
 from sim.runner.sweep import expand_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,21 +66,27 @@ def test_each_run_is_keyed_by_its_swept_settings(finished_sweep: Path):
     assert "seed=1" in run["overrides"]
 
 
-def test_resume_runs_only_what_is_missing_and_matches(finished_sweep: Path, tmp_path: Path):
+def test_resume_runs_only_what_is_missing_or_corrupt_and_matches(finished_sweep: Path, tmp_path: Path, capsys):
     out = tmp_path / "resumed"
     shutil.copytree(finished_sweep, out)
     for f in ("runs.parquet", "daily.parquet", "summary.csv", "report.md"):
         (out / f).unlink(missing_ok=True)
-    # An interrupted sweep: one run never started, one was killed half way (no metrics.json yet).
+    # An interrupted sweep: one run never started, one was killed half way (no metrics.json yet), and one left a
+    # truncated file (issue 11, item 4: it is not trusted).
     shutil.rmtree(out / "borough=small,days=12,scenario=no_police,seed=1")
     (out / "borough=small,days=12,scenario=hackney_pilot,seed=0" / "metrics.json").unlink()
+    corrupt = out / "borough=small,days=12,scenario=hackney_pilot,seed=1" / "daily.parquet"
+    corrupt.write_bytes(corrupt.read_bytes()[:100])
+    assert analyze([str(out), "--no-plots"]) == 1  # listed as failed, naming the file
+    assert f"{corrupt}: " in capsys.readouterr().out
     untouched = out / "borough=small,days=12,scenario=no_police,seed=0" / "metrics.json"
     before = untouched.stat().st_mtime_ns
     proc = run_sweep(out)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert str(corrupt) in proc.stderr  # says why it runs that job again
     assert untouched.stat().st_mtime_ns == before  # a finished run is not run again
     progress = (out / ".progress").read_text().split()
-    assert sorted(progress) == ["ok", "ok", "skipped", "skipped"]
+    assert sorted(progress) == ["ok", "ok", "ok", "skipped"]
     pd.testing.assert_frame_equal(
         pd.read_parquet(out / "runs.parquet").drop(columns=["run"]),
         pd.read_parquet(finished_sweep / "runs.parquet").drop(columns=["run"]),
@@ -114,7 +121,8 @@ def test_failed_runs_are_listed_not_dropped(tmp_path: Path):
     module_dir = tmp_path / "mods"
     module_dir.mkdir()
     (module_dir / "flaky_officer.py").write_text(FLAKY)
-    env = dict(os.environ, PYTHONPATH=str(module_dir))
+    # the module on the import path beside the project (a configuration imports nothing from the current folder)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(module_dir), os.environ.get("PYTHONPATH")) if p))
     out = tmp_path / "failing"
     proc = run_sweep(out, "agents.officer=flaky_officer.FlakyOfficer", env=env)
     assert proc.returncode == 1

@@ -753,12 +753,12 @@ PLOTS: dict[str, Callable[[SweepResult], plt.Figure | None]] = {
 }
 
 
-def make_plots(result: SweepResult) -> dict[str, Path]:
-    """Write every figure the sweep supports into ``sweep_dir/figures`` and return name -> path."""
+def make_plots(result: SweepResult, out_dir: Path | None = None) -> dict[str, Path]:
+    """Write every figure the sweep supports into ``out_dir`` (default ``sweep_dir/figures``); name -> path."""
     figures: dict[str, Path] = {}
     if result.runs.empty:
         return figures
-    out_dir = Path(result.sweep_dir) / FIGURES_DIR
+    out_dir = Path(out_dir) if out_dir is not None else Path(result.sweep_dir) / FIGURES_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in PLOTS:
         (out_dir / f"{name}.png").unlink(missing_ok=True)

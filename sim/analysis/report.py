@@ -219,10 +219,16 @@ def _what_ran_table(result: SweepResult, env: dict[str, str]) -> Table:
     else:
         rows.append(["sweep.json", "not found: the sweep's own record of what was asked for is missing"])
     loo = f" (and {len(result.ablation)} leave-one-out runs)" if not result.ablation.empty else ""
+    left_out = (
+        f"; {len(result.excluded)} other run folder(s) here are not part of this sweep's plan and are left out"
+        if result.excluded
+        else ""
+    )
     rows.append(
         [
             "runs",
-            f"{len(runs)} finished{loo}, {len(result.failed)} failed, {len(result.missing)} missing ({planned})",
+            f"{len(runs)} finished{loo}, {len(result.failed)} failed, {len(result.missing)} missing ({planned})"
+            + left_out,
         ]
     )
     if not runs.empty:
@@ -713,8 +719,8 @@ def render_report(result: SweepResult, figures: dict[str, Path], env: dict[str, 
     return render("sim.analysis", "report.md.j2", report_context(result, figures, env))
 
 
-def write_report(result: SweepResult, figures: dict[str, Path]) -> Path:
-    """Write ``sweep_dir/report.md`` and return its path."""
-    path = Path(result.sweep_dir) / REPORT_FILE
+def write_report(result: SweepResult, figures: dict[str, Path], out: Path | None = None) -> Path:
+    """Write ``report.md`` into ``out`` (default: the sweep folder) and return its path."""
+    path = Path(out if out is not None else result.sweep_dir) / REPORT_FILE
     path.write_text(render_report(result, figures))
     return path

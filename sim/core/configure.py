@@ -11,6 +11,8 @@ importable (installed, or on ``PYTHONPATH``).
 
 from __future__ import annotations
 
+import os
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,7 +189,70 @@ def validate_config(raw: dict[str, Any]) -> SimConfig:
             spec.cls.check_config(config, spec.params)
         except ValueError as err:
             raise ConfigError(f"Invalid configuration:\n  {err}") from None
+    check_size(config)
     return config
+
+
+# Memory a run needs, measured (docs/reliability.md): the process itself, each student (arrays and the agents
+# made per class), and each school-day (the ledger, and the daily table when written).
+BASE_BYTES = 200e6
+BYTES_PER_STUDENT = 500
+BYTES_PER_SCHOOL_DAY = 1_000
+BYTES_PER_SCHOOL_DAY_DAILY = 2_500
+WARN_BYTES = 4e9
+"""A run estimated to need more than this is warned about (it still runs if it fits in available memory)."""
+
+
+class SizeWarning(UserWarning):
+    """A run that will need a lot of memory."""
+
+
+def estimate_memory(config: SimConfig) -> tuple[float, int]:
+    """The memory (bytes) a run of ``config`` needs at its peak, by a measured linear model, and its students."""
+    b = config.borough
+    students = round(b.primary_schools * b.primary_pupils_mean + b.secondary_schools * b.secondary_pupils_mean)
+    school_days = (b.primary_schools + b.secondary_schools) * config.days
+    per_school_day = BYTES_PER_SCHOOL_DAY_DAILY if config.output.daily else BYTES_PER_SCHOOL_DAY
+    return BASE_BYTES + BYTES_PER_STUDENT * students + per_school_day * school_days, students
+
+
+def available_memory() -> float | None:
+    """Memory available to a new process (bytes; Linux ``MemAvailable``), or None when it cannot be known."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_size(config: SimConfig) -> None:
+    """Refuse a run that cannot fit in available memory, and warn about a very large one, before it is built.
+
+    Raises:
+        ConfigError: naming the settings that make the run large.
+    """
+    need, students = estimate_memory(config)
+    b = config.borough
+    what = (
+        f"about {students:,} students (borough.primary_schools={b.primary_schools} x borough.primary_pupils_mean="
+        f"{b.primary_pupils_mean:g} + borough.secondary_schools={b.secondary_schools} x "
+        f"borough.secondary_pupils_mean={b.secondary_pupils_mean:g}) for days={config.days}"
+        f"{' with output.daily=true' if config.output.daily else ''}"
+    )
+    available = available_memory()
+    if available is not None and need > available:
+        raise ConfigError(
+            f"Invalid configuration:\n  the run needs about {need / 1e9:.1f} GB of memory ({what}), more than the "
+            f"{available / 1e9:.1f} GB available: make the borough smaller, run fewer days, or set output.daily=false"
+        )
+    if need > WARN_BYTES:
+        warnings.warn(f"a large run: about {need / 1e9:.1f} GB of memory ({what})", SizeWarning, stacklevel=2)
 
 
 def load_built_in_mechanisms() -> dict[str, type[Mechanism]]:

@@ -102,7 +102,9 @@ class EmbeddedPresence(Mechanism):
         for p, per in ((1, self.params.secondary_schools_per_officer), (0, self.params.primary_schools_per_officer)):
             schools = sorted(np.flatnonzero(phase == p).tolist(), key=lambda s: (model.borough.school_ward[s], s))
             if per > 0 and schools:
-                for block in np.array_split(np.array(schools), math.ceil(len(schools) / per - 1e-9)):
+                # at most one officer per school: below one school per officer, blocks would be empty (no school)
+                blocks = min(len(schools), math.ceil(len(schools) / per - 1e-9))
+                for block in np.array_split(np.array(schools), blocks):
                     self.officers.append(officer_cls(model, OfficerRole.SAFER_SCHOOLS_OFFICER, block.tolist()))
         for officer in self.officers:
             for school in officer.schools:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.folders import DAILY_FILE, METRICS_FILE, YEARLY_FILE
+from sim.analysis.folders import DAILY_FILE, METRICS_FILE, YEARLY_FILE, atomic_path, write_atomic
 from sim.core.config import SimConfig
 from sim.core.incidents import SCHOOL_YEAR_DAYS
 from sim.core.model import BoroughModel
@@ -21,24 +21,26 @@ def run_simulation(config: SimConfig) -> BoroughModel:
 
 
 def write_outputs(model: BoroughModel, out_dir: Path) -> dict[str, Path]:
-    """Write a run's files into ``out_dir``.
+    """Write a run's files into ``out_dir``, each whole or not at all (a temporary file renamed into place).
 
     ``metrics.json`` (one flat object), ``daily.parquet`` if configured (``output.daily``), and ``yearly.parquet``
     (one row per school year) when the run spans more than one school year: for a run of one school year or less,
-    its one row would repeat ``metrics.json``.
+    its one row would repeat ``metrics.json``. The caller records them in ``run.json``
+    (:func:`sim.analysis.folders.record_run`), which marks the run finished.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"metrics": out_dir / METRICS_FILE}
     metrics = model.metrics()
-    tmp = paths["metrics"].with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+    text = json.dumps(metrics, indent=2, allow_nan=False) + "\n"
     if model.config.output.daily:
         paths["daily"] = out_dir / DAILY_FILE
-        model.daily().to_parquet(paths["daily"], index=False)
+        with atomic_path(paths["daily"]) as tmp:
+            model.daily().to_parquet(tmp, index=False)
     if model.day > SCHOOL_YEAR_DAYS:
         paths["yearly"] = out_dir / YEARLY_FILE
-        model.yearly().to_parquet(paths["yearly"], index=False)
-    tmp.replace(paths["metrics"])  # metrics.json last: its presence marks a finished run
+        with atomic_path(paths["yearly"]) as tmp:
+            model.yearly().to_parquet(tmp, index=False)
+    write_atomic(paths["metrics"], text)
     return paths
 
 

@@ -2,17 +2,27 @@
 
 Every job writes into its own directory named after its overrides (``hydra.job.override_dirname``), so a finished
 run is keyed by every setting that was swept. Re-running a sweep into the same directory skips each job whose
-directory already holds ``metrics.json`` for the same configuration: only what is missing runs. A job that fails
+directory holds a finished run of the same configuration whose files verify (``run.json``'s sizes and checksums,
+:func:`sim.analysis.folders.verify_run`): only what is missing, failed or corrupt runs again. A job that fails
 writes ``error.json`` and lets the others go on; the aggregation lists it.
 
-This works with any Hydra launcher (basic, joblib, Ray, submitit): it relies only on the job directories.
+The guarantees live here, in the job's life cycle and the sweep's callback, not in a launcher: a job marks itself
+``running`` (with its process id) before it starts and ``ok`` or ``failed`` in ``run.json`` last; the sweep folder
+is locked for the whole sweep (:class:`sim.analysis.folders.SweepLock`); the aggregation reads only the runs of the
+sweep's plan. So this works with any Hydra launcher (basic, joblib, Ray, submitit). What a launcher adds is how a
+dead worker is handled (``sim/runner/joblib_guard.py`` for joblib).
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import hashlib
 import itertools
 import json
+import os
+import secrets
+import signal
 import sys
 import threading
 import time
@@ -28,7 +38,24 @@ from hydra.errors import HydraException
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from sim.analysis.folders import ERROR_FILE, RUN_FILE, SWEEP_FILE, environment_summary
+from sim.analysis.folders import (
+    CONFIG_FILE,
+    DAILY_FILE,
+    ERROR_FILE,
+    METRICS_FILE,
+    RUN_FILE,
+    SWEEP_FILE,
+    YEARLY_FILE,
+    FolderInUseError,
+    RunFileError,
+    SweepLock,
+    claim_run_dir,
+    environment_summary,
+    read_json,
+    record_run,
+    verify_run,
+    write_json_atomic,
+)
 from sim.core.config import ConfigError, SimConfig
 from sim.core.outcomes import REGISTRY
 
@@ -36,6 +63,11 @@ PROGRESS_FILE = ".progress"
 MAX_DIRNAME = 180
 WITHOUT = "scenario.without"  # the setting a leave-one-out job overrides
 SIM_SWEEPER = "hydra_plugins.sim_sweeper.SimSweeper"  # Hydra's basic sweeper plus the leave-one-out jobs
+SWEEP_PID_ENV = "SIM_SWEEP_PID"
+"""The sweep's main process id, given to the workers it starts, so that they end when it dies."""
+OUTPUT_FILES = (CONFIG_FILE, METRICS_FILE, DAILY_FILE, YEARLY_FILE, ERROR_FILE)
+CLAIMED: list[Path] = []
+"""The run folder this process claimed for its single run (``on_run_start``)."""
 
 
 def run_dirname(override_dirname: str) -> str:
@@ -47,8 +79,18 @@ def run_dirname(override_dirname: str) -> str:
     return name
 
 
+_UNIQUE = f"{os.getpid():x}{secrets.token_hex(2)}"
+
+
+def unique_suffix() -> str:
+    """A suffix unique to this process (its id and random hex), for a single run's folder name."""
+    return _UNIQUE
+
+
 if not OmegaConf.has_resolver("sim_run_dir"):
     OmegaConf.register_new_resolver("sim_run_dir", run_dirname)
+if not OmegaConf.has_resolver("sim_unique"):
+    OmegaConf.register_new_resolver("sim_unique", unique_suffix)
 
 
 def config_hash(config: SimConfig) -> str:
@@ -57,45 +99,110 @@ def config_hash(config: SimConfig) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
+def job_is_done(out_dir: Path, fingerprint: str) -> tuple[bool, str]:
+    """Whether ``out_dir`` holds a finished run of this configuration whose files verify; if not, why."""
+    ok, why = verify_run(out_dir)
+    if not ok:
+        return False, why
+    if read_json(out_dir / RUN_FILE).get("config_hash") != fingerprint:
+        return False, f"{out_dir / RUN_FILE}: a run of another configuration"
+    return True, "ok"
+
+
 def run_job(config: SimConfig, out_dir: Path, overrides: list[str], work: Callable[[SimConfig, Path], None]) -> str:
     """One sweep job: skip it if already done with this configuration, else run it and record the outcome.
+
+    The job first replaces ``run.json`` with a ``running`` record (its process id), so that a half-written folder is
+    never taken for a finished one, and writes ``run.json`` again last, with its status and the size and checksum of
+    every file it wrote.
 
     Returns:
         "skipped", "ok" or "failed".
     """
+    watch_parent()
     fingerprint = config_hash(config)
     run_file = out_dir / RUN_FILE
-    status = "ok"
-    if (out_dir / "metrics.json").exists() and run_file.exists():
-        try:
-            previous = json.loads(run_file.read_text())
-        except json.JSONDecodeError:
-            previous = {}
-        if previous.get("config_hash") == fingerprint and previous.get("status") == "ok":
+    if run_file.exists() or (out_dir / METRICS_FILE).exists():
+        done, why = job_is_done(out_dir, fingerprint)
+        if done:
             _note_progress(out_dir.parent, "skipped")
             return "skipped"
-    for stale in ("metrics.json", ERROR_FILE):
-        (out_dir / stale).unlink(missing_ok=True)
+        if (out_dir / METRICS_FILE).exists():
+            print(f"run {out_dir.name}: running it again: {why}", file=sys.stderr)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
     record: dict[str, Any] = {"overrides": overrides, "config_hash": fingerprint, "run_dir": out_dir.name}
-    (out_dir / "config.json").write_text(json.dumps(config.model_dump(mode="json"), indent=1) + "\n")
+    write_json_atomic(run_file, record | {"status": "running", "pid": os.getpid(), "started": started})
+    for stale in OUTPUT_FILES:
+        (out_dir / stale).unlink(missing_ok=True)
+    write_json_atomic(out_dir / CONFIG_FILE, config.model_dump(mode="json"))
+    status = "ok"
     try:
         work(config, out_dir)
     except Exception as err:  # one failed run must not lose the others
         status = "failed"
-        (out_dir / ERROR_FILE).write_text(
-            json.dumps(
-                {"overrides": overrides, "error": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc()},
-                indent=1,
-            )
-            + "\n"
+        write_json_atomic(
+            out_dir / ERROR_FILE,
+            {"overrides": overrides, "error": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc()},
         )
         print(f"run {out_dir.name} failed: {type(err).__name__}: {err}", file=sys.stderr)
     record |= {"status": status, "seconds": round(time.time() - started, 3)}
-    run_file.write_text(json.dumps(record, indent=1) + "\n")
+    record_run(out_dir, record, [out_dir / name for name in OUTPUT_FILES if (out_dir / name).exists()])
     _note_progress(out_dir.parent, status)
     return status
+
+
+def record_failure(out_dir: Path, cause: str, overrides: list[str] | None = None) -> None:
+    """Record a job as failed from outside it (its worker died): ``error.json`` with the cause, then ``run.json``."""
+    try:
+        record = read_json(out_dir / RUN_FILE)
+    except RunFileError:
+        record = {}
+    overrides = overrides if overrides is not None else record.get("overrides", [])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out_dir / ERROR_FILE, {"overrides": overrides, "error": cause})
+    record = {k: v for k, v in record.items() if k not in ("files", "pid")}
+    record |= {"overrides": overrides, "run_dir": out_dir.name, "status": "failed"}
+    record_run(out_dir, record, [out_dir / ERROR_FILE])
+    _note_progress(out_dir.parent, "failed")
+
+
+def running_jobs(sweep_dir: Path) -> dict[Path, dict[str, Any]]:
+    """The job folders whose ``run.json`` says ``running`` (started, not finished), with their records."""
+    found = {}
+    for d in sorted(p for p in Path(sweep_dir).iterdir() if p.is_dir() and not p.name.startswith(".")):
+        with contextlib.suppress(RunFileError):
+            if (d / RUN_FILE).exists() and (record := read_json(d / RUN_FILE)).get("status") == "running":
+                found[d] = record
+    return found
+
+
+_watching: list[int] = []
+
+
+def watch_parent() -> None:
+    """In a worker process the sweep started, end this process when the sweep's main process dies.
+
+    The sweep's main process gives its id to its workers (``SIM_SWEEP_PID``); a worker it started directly (loky,
+    multiprocessing) watches, once a second, whether it still has that parent, and kills itself when it does not,
+    so no worker outlives a killed sweep for more than a second or two. A job run in the main process itself, or on
+    another machine, does not watch.
+    """
+    try:
+        sweep_pid = int(os.environ.get(SWEEP_PID_ENV, "0"))
+    except ValueError:
+        return
+    if _watching or not sweep_pid or sweep_pid == os.getpid() or os.getppid() != sweep_pid:
+        return
+    _watching.append(sweep_pid)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != sweep_pid:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="sim-watch-parent", daemon=True).start()
 
 
 def _note_progress(sweep_dir: Path, status: str) -> None:
@@ -196,6 +303,27 @@ def sweep_ablation_jobs(jobs: list[list[str]], config: DictConfig) -> list[list[
     return ablation_jobs(jobs, ablation, _units_of(config.hydra.job.config_name or "config"))
 
 
+def repeated_jobs(jobs: list[list[str]]) -> tuple[list[str], list[str]] | None:
+    """The first two jobs that set the same values (``seed=0`` and ``seed=00``), or None when all differ."""
+    import yaml
+
+    seen: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for job in jobs:
+        values = []
+        for override in job:
+            key, _, text = override.partition("=")
+            try:
+                value = yaml.safe_load(text)
+            except yaml.YAMLError:
+                value = text
+            values.append((key.lstrip("+~"), json.dumps(value, sort_keys=True, default=str)))
+        key_ = tuple(sorted(values))
+        if key_ in seen:
+            return seen[key_], job
+        seen[key_] = job
+    return None
+
+
 def planned_jobs(config: DictConfig) -> list[list[str]] | None:
     """The override list of every job the basic sweeper (or ours) will launch (None for other sweepers).
 
@@ -246,6 +374,7 @@ class SweepCallback(Callback):
         self.progress = progress
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock: SweepLock | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # Launchers pickle the Hydra context (callbacks included) to send jobs to workers: leave the thread behind.
@@ -253,6 +382,31 @@ class SweepCallback(Callback):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         SweepCallback.__init__(self, **state)
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """A single run: validate before Hydra makes the run folder, then claim the folder for this run alone."""
+        from omegaconf import open_dict, read_write
+
+        from sim.core.compose import to_sim_config
+
+        task_config = copy.deepcopy(config)
+        with read_write(task_config), open_dict(task_config):
+            del task_config["hydra"]  # as Hydra gives the task: its own node needs the run's folder to resolve
+        try:
+            to_sim_config(task_config)
+        except ConfigError as err:
+            print(f"error: {err}", file=sys.stderr)
+            sys.exit(2)
+        run_dir = Path(str(config.hydra.run.dir))
+        try:
+            claim_run_dir(run_dir)
+        except FolderInUseError as err:
+            print(f"error: {err}", file=sys.stderr)
+            sys.exit(2)
+        except OSError as err:
+            print(f"error: cannot create the run folder {run_dir} (hydra.run.dir): {err.strerror}", file=sys.stderr)
+            sys.exit(2)
+        CLAIMED.append(run_dir.resolve())
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Validate each distinct job configuration; write sweep.json; start the progress display."""
@@ -269,7 +423,13 @@ class SweepCallback(Callback):
         from sim.core.compose import to_sim_config
 
         sweep_dir = Path(config.hydra.sweep.dir)
-        sweep_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = SweepLock(sweep_dir)
+        try:
+            self._lock.acquire()
+        except FolderInUseError as err:
+            print(f"error: {err}", file=sys.stderr)
+            sys.exit(2)
+        os.environ[SWEEP_PID_ENV] = str(os.getpid())  # the workers end when this process dies (watch_parent)
         jobs = planned_jobs(config)
         if jobs is not None:
             seen: set[tuple[str, ...]] = set()
@@ -290,6 +450,15 @@ class SweepCallback(Callback):
                         if not value.isdigit():
                             print(f"error: seed must be a non-negative integer, got {value!r}", file=sys.stderr)
                             sys.exit(2)
+            twice = repeated_jobs(jobs)
+            if twice:
+                first, again = twice
+                print(
+                    f"error: the sweep runs the same job twice: {' '.join(first)} and {' '.join(again)} "
+                    "(each value of a swept setting must differ, e.g. seed=0,1 not seed=0,00)",
+                    file=sys.stderr,
+                )
+                sys.exit(2)
         experiment = _plain(config.get("experiment"))
         unknown = [m for m in (experiment or {}).get("metrics") or [] if m not in REGISTRY]
         if unknown:
@@ -307,7 +476,7 @@ class SweepCallback(Callback):
             "environment": environment_summary(),
             "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         }
-        (sweep_dir / SWEEP_FILE).write_text(json.dumps(meta, indent=1) + "\n")
+        write_json_atomic(sweep_dir / SWEEP_FILE, meta)
         (sweep_dir / PROGRESS_FILE).unlink(missing_ok=True)
         if self.progress and jobs:
             self._thread = threading.Thread(target=self._show_progress, args=(sweep_dir, len(jobs)), daemon=True)
@@ -346,11 +515,23 @@ class SweepCallback(Callback):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if not self.aggregate:
-            return
+        try:
+            self._end(config)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def _end(self, config: DictConfig) -> None:
         from sim.analysis.aggregate import aggregate_and_report
 
         sweep_dir = Path(config.hydra.sweep.dir)
+        interrupted = running_jobs(sweep_dir)
+        for d, record in interrupted.items():  # no job runs now: a "running" job's process ended without a word
+            record_failure(d, f"the job's process (pid {record.get('pid')}) ended before the job finished")
+        if not self.aggregate:
+            if interrupted:
+                sys.exit(1)
+            return
         try:
             result = aggregate_and_report(sweep_dir)
         except Exception as err:
@@ -360,7 +541,7 @@ class SweepCallback(Callback):
                 file=sys.stderr,
             )
             sys.exit(1)
-        if result.failed:
+        if result.failed or result.missing:
             sys.exit(1)
 
 
