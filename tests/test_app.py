@@ -73,3 +73,40 @@ def test_the_figures_show_the_registrys_rates_rris_and_contact_types():
     assert "no Safer Corridors" in map_figure(ViewModel(policing="no_police", days=1).runs[0]).axes[0].get_title(
         loc="left"
     )
+
+
+def test_scripts_view_serves_on_localhost_8765_by_default_and_takes_port():
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "view"
+    text = script.read_text()
+    assert "port=8765" in text and "host=127.0.0.1" in text and "--no-check-version" in text
+    assert "scripts/bootstrap" in text  # bootstraps .venv like scripts/main
+    usage = subprocess.run(["bash", str(script), "--help"], capture_output=True, text=True, check=True)
+    assert "--port" in usage.stdout
+    wrong = subprocess.run(["bash", str(script), "--prot", "1"], capture_output=True, text=True, check=False)
+    assert wrong.returncode == 2 and "--port" in wrong.stderr
+
+
+def test_results_view_reads_a_sweep_folder_and_filters_by_scenario_and_outcome(tmp_path):
+    from clihelpers import make_sweep_folder
+
+    from sim.viz.results import ALL, filtered, open_sweep, report_html
+
+    sweep = open_sweep(make_sweep_folder(tmp_path / "sweep"))
+    assert sweep.scenarios == ["hackney_pilot", "no_police"]
+    assert sweep.outcomes == ["crime_records_per_1000", "police_contacts_per_1000"]
+    table = sweep.tables["summary.csv"]
+    assert len(filtered(table)) == 4
+    assert filtered(table, "no_police")["mean"].tolist() == [34.4, 9.4]
+    assert filtered(table, ALL, "crime_records_per_1000")["scenario"].tolist() == ["no_police", "hackney_pilot"]
+    assert filtered(table, "hackney_pilot", "police_contacts_per_1000")["mean"].tolist() == [612.0]
+    page = report_html(sweep)
+    assert page.count("data:image/png;base64,") == 1  # the figure inlined; a missing one dropped, nothing fetched
+    assert "figures/" not in page and "<table" in page
+    with pytest.raises(ValueError, match="no such folder"):
+        open_sweep(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="not a sweep folder"):
+        open_sweep(tmp_path / "empty")

@@ -11,6 +11,8 @@ chosen in the side panel:
 * a map of the borough: wards on their ring (shaded where over-policed), schools by phase and size, and the school
   runs, coloured under Safer Corridors by the share of days each route has been patrolled (today's patrols drawn
   thick);
+* a second tab, "Sweep results", to open a sweep folder and browse its report, tables and figures
+  (:mod:`sim.viz.results`);
 * with a second policing model chosen ("Compare with"), both run on the same seed, stepping together (paired
   draws), and the running difference of each headline rate is shown.
 
@@ -41,6 +43,7 @@ from sim.core.model import BoroughModel, _seed_from, quiet_mesa
 from sim.core.outcomes import REGISTRY, Kind
 from sim.core.paths import CONF_DIR
 from sim.mechanisms.corridors import SaferCorridors
+from sim.viz.results import Results
 
 SCENARIOS = list(scenario_files())  # every policing model in conf/scenario/
 BOROUGHS = ["small", "hackney", *(p.stem for p in sorted((CONF_DIR / "borough").glob("*.yaml")) if p.stem != "small")]
@@ -129,8 +132,9 @@ def _values(rows: list[dict[str, float | None]], key: str) -> np.ndarray:
 def rates_figure(model: ViewModel) -> Figure:
     """Running rates per 1,000 (with the over-policed split) and RRIs of the headline outcomes."""
     rates = model.rates
-    fig = Figure(figsize=(11, 2.4 * math.ceil(len(rates) / 2) + 0.4), layout="constrained")
+    fig = Figure(figsize=(11, 2.4 * math.ceil(len(rates) / 2) + 0.4), layout=None)
     axes = fig.subplots(math.ceil(len(rates) / 2), 2, squeeze=False).ravel()
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.95, bottom=0.07, hspace=0.35, wspace=0.15)  # fixed: fast
     days = np.arange(1, model.day + 1)
     for ax, rate in zip(axes, rates, strict=False):
         metric = REGISTRY[rate]
@@ -155,29 +159,34 @@ def rates_figure(model: ViewModel) -> Figure:
 
 
 def difference_figure(model: ViewModel) -> Figure | None:
-    """The running difference of each headline rate, second model minus first (paired: same seed)."""
+    """The running difference of each headline rate, second model minus first (paired: same seed), a panel each."""
     if len(model.runs) < 2:
         return None
-    fig = Figure(figsize=(11, 2.6), layout="constrained")
-    ax = fig.subplots()
+    rates = model.rates
+    fig = Figure(figsize=(11, 2.2), layout=None)
+    axes = fig.subplots(1, len(rates), squeeze=False).ravel()
+    fig.subplots_adjust(left=0.06, right=0.99, top=0.78, bottom=0.2, wspace=0.35)
     days = np.arange(1, model.day + 1)
     first, second = model.history
-    for rate in model.rates:
-        ax.plot(days, _values(second, rate) - _values(first, rate), label=REGISTRY[rate].short)
-    ax.axhline(0, color="grey", lw=0.8)
     a, b = (_label(run) for run in model.runs)
-    ax.set_title(f"Running difference, {b} minus {a} (same seed: paired), per 1,000 per year", fontsize=9, loc="left")
-    ax.set_xlabel("school day", fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.legend(fontsize=7, frameon=False, ncol=2)
+    for ax, rate in zip(axes, rates, strict=True):
+        ax.plot(days, _values(second, rate) - _values(first, rate), color="#444")
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_title(REGISTRY[rate].short, fontsize=8, loc="left")
+        ax.tick_params(labelsize=7)
+    fig.suptitle(
+        f"Running difference, {b} minus {a} (same seed: paired), per 1,000 per year", fontsize=9, x=0.01, ha="left"
+    )
+    axes[0].set_xlabel("school day", fontsize=8)
     return fig
 
 
 def contacts_figure(model: ViewModel) -> Figure:
     """Police contacts so far by type (the registry's contact types), per run."""
     types = REGISTRY.contact_types
-    fig = Figure(figsize=(5.5, 3), layout="constrained")
+    fig = Figure(figsize=(5.5, 3), layout=None)
     ax = fig.subplots()
+    fig.subplots_adjust(left=0.32, right=0.97, top=0.9, bottom=0.1)
     height = 0.8 / len(model.runs)
     y = np.arange(len(types))
     for i, run in enumerate(model.runs):
@@ -195,8 +204,9 @@ def contacts_figure(model: ViewModel) -> Figure:
 def map_figure(run: BoroughModel) -> Figure:
     """The borough: wards on their ring (over-policed shaded), schools by phase, routes by patrol intensity."""
     b = run.borough
-    fig = Figure(figsize=(5.5, 5.2), layout="constrained")
+    fig = Figure(figsize=(5.5, 5.2), layout=None)
     ax = fig.subplots()
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.9, bottom=0.01)
     angle = 2 * np.pi * np.arange(b.n_wards) / b.n_wards
     ward_xy = np.column_stack([np.cos(angle), np.sin(angle)])
     for w in range(b.n_wards):
@@ -294,10 +304,13 @@ def Borough(model: ViewModel) -> None:
 @solara.component
 def Dashboard(model: ViewModel) -> None:
     """Everything the analyst sees, full width under Mesa's controls."""
-    with solara.Column(style={"padding": "0 16px"}):
-        Summary(model)
-        Rates(model)
-        Borough(model)
+    with solara.Column(style={"padding": "0 16px"}), solara.lab.Tabs():
+        with solara.lab.Tab("Live run"):
+            Summary(model)
+            Rates(model)
+            Borough(model)
+        with solara.lab.Tab("Sweep results"):
+            Results()
 
 
 @solara.component
