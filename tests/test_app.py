@@ -110,3 +110,27 @@ def test_results_view_reads_a_sweep_folder_and_filters_by_scenario_and_outcome(t
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="not a sweep folder"):
         open_sweep(tmp_path / "empty")
+
+
+def test_main_parameters_have_sliders_over_their_declared_ranges_and_reach_both_runs():
+    from sim.viz.app import MAIN_PARAMETERS, PARAMETERS, ViewModel, model_params
+
+    assert [k.replace("__", ".") for k in PARAMETERS] == list(MAIN_PARAMETERS)
+    for keyword, declared in PARAMETERS.items():
+        slider = model_params[keyword]
+        assert (slider["min"], slider["max"]) == tuple(float(v) for v in declared.range)
+        assert slider["value"] == declared.value and declared.unit in slider["label"]
+    model = ViewModel(
+        policing="no_police",
+        compare_with="hackney_pilot",
+        borough="small",
+        rng=1,
+        days=2,
+        students__labelling_effect=0.5,
+        scenario__mechanisms__points_budget__budget=40.0,
+        police__over_policed_stop_weight=PARAMETERS["police__over_policed_stop_weight"].value,  # default: not passed
+    )
+    assert set(model.settings) == {"students__labelling_effect", "scenario__mechanisms__points_budget__budget"}
+    assert all(run.config.students.labelling_effect == 0.5 for run in model.runs)
+    assert model.runs[1].config.scenario.mechanisms["points_budget"]["budget"] == 40
+    assert model.runs[0].notes and "points_budget" in model.runs[0].notes[0]  # shown on the page, not applied

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import html
 import math
+import warnings
 from typing import Any
 
 import matplotlib as mpl
@@ -39,8 +40,11 @@ from mesa.visualization.utils import update_counter
 
 from sim.analysis.specs import scenario_colour, scenario_files
 from sim.core.borough import SECONDARY
+from sim.core.config import SimConfig
+from sim.core.configure import load_built_in_mechanisms
 from sim.core.model import BoroughModel, _seed_from, quiet_mesa
 from sim.core.outcomes import REGISTRY, Kind
+from sim.core.parameters import Parameter, parameters
 from sim.core.paths import CONF_DIR
 from sim.mechanisms.corridors import SaferCorridors
 from sim.viz.results import Results
@@ -49,6 +53,40 @@ SCENARIOS = list(scenario_files())  # every policing model in conf/scenario/
 BOROUGHS = ["small", "hackney", *(p.stem for p in sorted((CONF_DIR / "borough").glob("*.yaml")) if p.stem != "small")]
 NONE = "(none)"
 DEFAULTS: dict[str, Any] = {"policing": "hackney_pilot", "compare_with": NONE, "borough": "small", "rng": 0}
+
+MAIN_PARAMETERS = (
+    "students.labelling_effect",
+    "police.over_policed_stop_weight",
+    "police.over_policed_approach_weight",
+    "scenario.mechanisms.points_budget.budget",
+    "scenario.mechanisms.safer_corridors.patrol_share_of_routes",
+)
+"""The parameters the side panel offers, each with its declared default, unit and plausible range."""
+
+
+def main_parameters() -> dict[str, Parameter]:
+    """The :data:`MAIN_PARAMETERS` as declared (``sim.core.parameters``): keyword name -> declaration."""
+    declared = {p.name: p for p in parameters(SimConfig, include=("students", "police"))}
+    for name, cls in BUILT_IN_MECHANISMS_LOADED.items():
+        declared |= {f"scenario.mechanisms.{name}.{p.name}": p for p in parameters(cls.Params)}
+    return {name.replace(".", "__"): declared[name] for name in MAIN_PARAMETERS}
+
+
+def _slider(p: Parameter) -> dict[str, Any]:
+    assert p.range is not None, p.name
+    low, high = (float(v) for v in p.range)
+    return {
+        "type": "SliderFloat",
+        "value": float(p.value),
+        "min": low,
+        "max": high,
+        "step": (high - low) / 200,
+        "label": f"{p.name.rsplit('.', 1)[-1].replace('_', ' ')} ({p.unit})",
+    }
+
+
+BUILT_IN_MECHANISMS_LOADED = load_built_in_mechanisms()
+PARAMETERS = main_parameters()
 
 model_params: dict[str, Any] = {
     "policing": {"type": "Select", "value": DEFAULTS["policing"], "values": SCENARIOS, "label": "Policing model"},
@@ -60,6 +98,7 @@ model_params: dict[str, Any] = {
     },
     "borough": {"type": "Select", "value": DEFAULTS["borough"], "values": BOROUGHS, "label": "Borough"},
     "rng": {"type": "InputText", "value": str(DEFAULTS["rng"]), "label": "Seed"},
+    **{keyword: _slider(p) for keyword, p in PARAMETERS.items()},
 }
 
 
@@ -84,6 +123,7 @@ class ViewModel(mesa.Model):
         rng: the seed (a number, or the text typed in the page).
         days: school days to run.
         scenario: Mesa's own ``Scenario`` that SolaraViz passes on Reset (not used).
+        **settings: the side panel's parameters (:data:`MAIN_PARAMETERS`, as ``section__key``), for both runs.
     """
 
     def __init__(
@@ -94,12 +134,21 @@ class ViewModel(mesa.Model):
         rng: Any = DEFAULTS["rng"],
         days: int = 190,
         scenario: Any = None,
+        **settings: Any,
     ) -> None:
         seed = _seed_from(rng)
         super().__init__(rng=seed)
         self.seed = seed
         names = [policing] + ([compare_with] if compare_with and compare_with != NONE else [])
-        self.runs = [BoroughModel(policing=name, borough=borough, days=days, rng=seed) for name in names]
+        # a parameter left at its declared default is not passed (so a scenario without its mechanism has no note)
+        self.settings = {
+            k: v for k, v in settings.items() if k not in PARAMETERS or not math.isclose(v, PARAMETERS[k].value)
+        }
+        with warnings.catch_warnings():  # the notes are shown on the page
+            warnings.simplefilter("ignore", UserWarning)
+            self.runs = [
+                BoroughModel(policing=name, borough=borough, days=days, rng=seed, **self.settings) for name in names
+            ]
         self.rates = headline_rates()
         # per run: one row per day of the headline rates, their over-policed split and RRIs
         self.history: list[list[dict[str, float | None]]] = [[] for _ in self.runs]
@@ -267,6 +316,9 @@ def Summary(model: ViewModel) -> None:
     update_counter.get()
     names = " vs ".join(_label(run) for run in model.runs)
     borough = model.runs[0].config.borough.name
+    changed = ", ".join(f"{k.split('__')[-1]} = {v:g}" for k, v in model.settings.items())
+    if changed:
+        names += f" (with {changed})"
     solara.HTML(  # not solara.Markdown: that loads KaTeX, which the offline assets do not have
         tag="div",
         unsafe_innerHTML=f"<b>Running:</b> {html.escape(names)} · borough <b>{html.escape(borough)}</b> · "
