@@ -70,6 +70,7 @@ def test_the_figures_show_the_registrys_rates_rris_and_contact_types():
     assert labels == [REGISTRY[t.name].short for t in REGISTRY.contact_types]
     borough_map = map_figure(model.runs[0])
     assert "patrolled" in borough_map.axes[0].get_title(loc="left")
+    assert "today's incidents" in borough_map.axes[0].get_title(loc="left")
     assert "no Safer Corridors" in map_figure(ViewModel(policing="no_police", days=1).runs[0]).axes[0].get_title(
         loc="left"
     )

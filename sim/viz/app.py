@@ -43,7 +43,7 @@ from sim.core.borough import SECONDARY
 from sim.core.config import SimConfig
 from sim.core.configure import load_built_in_mechanisms
 from sim.core.model import BoroughModel, _seed_from, quiet_mesa
-from sim.core.outcomes import REGISTRY, Kind
+from sim.core.outcomes import INCIDENTS, REGISTRY, Kind
 from sim.core.parameters import Parameter, parameters
 from sim.core.paths import CONF_DIR
 from sim.mechanisms.corridors import SaferCorridors
@@ -297,15 +297,47 @@ def map_figure(run: BoroughModel) -> Figure:
     ):
         x, y = school_xy[phase, 0], school_xy[phase, 1]
         ax.scatter(x, y, s=size[phase], marker=marker, c=colour, label=f"{label} school", zorder=3)
+    if run.day:  # what happened at each school today: incidents (in school and on its school runs) and contacts
+        today_counts = run.ledger.counts[run.day - 1].sum(axis=2)  # school x counter
+        incidents = today_counts[:, int(INCIDENTS)]
+        contacts = today_counts[:, [int(t) for t in REGISTRY.contact_types]].sum(axis=1)
+        hit = contacts > 0
+        ax.scatter(
+            school_xy[hit, 0],
+            school_xy[hit, 1],
+            s=60 + 25 * contacts[hit],
+            facecolors="none",
+            edgecolors="#D55E00",
+            linewidths=1.5,
+            label="police contacts today",
+            zorder=4,
+        )
+        for s in range(b.n_schools):
+            if incidents[s] or contacts[s]:
+                ax.annotate(
+                    f"{incidents[s]} inc · {contacts[s]} cont",
+                    tuple(school_xy[s]),
+                    xytext=(0, -11),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=6,
+                    color="#8a3b00",
+                    zorder=5,
+                )
     ax.set_aspect("equal")
     ax.set_xlim(-1.5, 1.5)
     ax.set_ylim(-1.5, 1.5)
     ax.axis("off")
     if corridors is not None:
-        note = f"routes: share of days patrolled (darker = more; max {top:.0%}); thick: patrolled today"
+        note = f"\nroutes: share of days patrolled (darker = more; max {top:.0%}); thick: patrolled today"
     else:
-        note = "routes: no Safer Corridors patrols in this policing model"
-    ax.set_title(f"{_label(run)}, day {run.day}: wards shaded where over-policed\n{note}", fontsize=8, loc="left")
+        note = "\nroutes: no Safer Corridors patrols in this policing model"
+    ax.set_title(
+        f"{_label(run)}, day {run.day}: wards shaded where over-policed;\ntoday's incidents (inc) and police contacts "
+        f"(cont, ringed) by school; {note}",
+        fontsize=8,
+        loc="left",
+    )
     ax.legend(fontsize=7, frameon=False, loc="lower right")
     return fig
 
