@@ -312,11 +312,11 @@ def map_figure(run: BoroughModel) -> Figure:
             label="police contacts today",
             zorder=4,
         )
-        for s in range(b.n_schools):
-            if incidents[s] or contacts[s]:
+        for school in range(b.n_schools):
+            if incidents[school] or contacts[school]:
                 ax.annotate(
-                    f"{incidents[s]} inc · {contacts[s]} cont",
-                    tuple(school_xy[s]),
+                    f"{incidents[school]} inc · {contacts[school]} cont",
+                    tuple(school_xy[school]),
                     xytext=(0, -11),
                     textcoords="offset points",
                     ha="center",
