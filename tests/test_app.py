@@ -120,7 +120,10 @@ def test_main_parameters_have_sliders_over_their_declared_ranges_and_reach_both_
     for keyword, declared in PARAMETERS.items():
         slider = model_params[keyword]
         assert (slider["min"], slider["max"]) == tuple(float(v) for v in declared.range)
-        assert slider["value"] == declared.value and declared.unit in slider["label"]
+        assert slider["value"] == declared.value
+        positions = (slider["value"] - slider["min"]) / slider["step"]  # the slider snaps to its grid: the default
+        assert positions == pytest.approx(round(positions), abs=1e-9)  # must lie on it, or the page changes it
+        assert (slider["max"] - slider["min"]) / slider["step"] >= 50
     model = ViewModel(
         policing="no_police",
         compare_with="hackney_pilot",

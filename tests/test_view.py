@@ -178,6 +178,7 @@ def test_changing_the_scenario_and_pressing_reset_runs_the_new_scenario(view):
     view.press("Reset")
     view.page.get_by_text("Running: no_police").wait_for(timeout=20_000)
     assert "seed 7" in view.summary() and "school day 0 of" in view.summary()
+    assert "(with" not in view.summary()  # the sliders left alone pass no parameter: every default as declared
     view.press("Step")
     view.wait_for_day(1)
     assert "no_police" in view.summary()

@@ -72,7 +72,25 @@ def main_parameters() -> dict[str, Parameter]:
     return {name.replace(".", "__"): declared[name] for name in MAIN_PARAMETERS}
 
 
-def _slider(p: Parameter) -> dict[str, Any]:
+SHORT_LABELS = {
+    "students__labelling_effect": "Labelling effect",
+    "police__over_policed_stop_weight": "Stop weight, over-policed",
+    "police__over_policed_approach_weight": "Approach weight, over-policed",
+    "scenario__mechanisms__points_budget__budget": "Points budget",
+    "scenario__mechanisms__safer_corridors__patrol_share_of_routes": "Corridor patrol share",
+}
+
+
+def slider_step(low: float, high: float, default: float) -> float:
+    """The coarsest round step giving at least 50 positions with the default on the grid (a slider snaps to it)."""
+    for step in (10, 5, 1, 0.5, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001):
+        positions = (default - low) / step
+        if (high - low) / step >= 50 and math.isclose(positions, round(positions), abs_tol=1e-9):
+            return step
+    return (high - low) / 1000
+
+
+def _slider(keyword: str, p: Parameter) -> dict[str, Any]:
     assert p.range is not None, p.name
     low, high = (float(v) for v in p.range)
     return {
@@ -80,8 +98,8 @@ def _slider(p: Parameter) -> dict[str, Any]:
         "value": float(p.value),
         "min": low,
         "max": high,
-        "step": (high - low) / 200,
-        "label": f"{p.name.rsplit('.', 1)[-1].replace('_', ' ')} ({p.unit})",
+        "step": slider_step(low, high, float(p.value)),
+        "label": SHORT_LABELS.get(keyword, keyword),
     }
 
 
@@ -98,7 +116,7 @@ model_params: dict[str, Any] = {
     },
     "borough": {"type": "Select", "value": DEFAULTS["borough"], "values": BOROUGHS, "label": "Borough"},
     "rng": {"type": "InputText", "value": str(DEFAULTS["rng"]), "label": "Seed"},
-    **{keyword: _slider(p) for keyword, p in PARAMETERS.items()},
+    **{keyword: _slider(keyword, p) for keyword, p in PARAMETERS.items()},
 }
 
 
@@ -142,7 +160,9 @@ class ViewModel(mesa.Model):
         names = [policing] + ([compare_with] if compare_with and compare_with != NONE else [])
         # a parameter left at its declared default is not passed (so a scenario without its mechanism has no note)
         self.settings = {
-            k: v for k, v in settings.items() if k not in PARAMETERS or not math.isclose(v, PARAMETERS[k].value)
+            k: v
+            for k, v in settings.items()
+            if k not in PARAMETERS or not math.isclose(v, PARAMETERS[k].value, rel_tol=1e-9, abs_tol=1e-12)
         }
         with warnings.catch_warnings():  # the notes are shown on the page
             warnings.simplefilter("ignore", UserWarning)
