@@ -146,3 +146,97 @@ def test_mesas_unpaired_generators_are_refused_with_a_pointer_to_the_paired_draw
             use()
     model.run_for(2)  # the model itself never uses them
     assert model.day == 2
+
+
+# --- Mesa clients without glue (issue 14, item 5) ---------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:The `iterations` keyword:DeprecationWarning")
+def test_batch_run_iterations_gives_distinct_replicates_with_their_seeds_recorded():
+    import numpy as np
+
+    rows = mesa.batch_run(
+        BoroughModel,
+        parameters={"policing": "no_police", "borough": "small", "days": 2},
+        iterations=3,  # Mesa's documented form: rng=[None] * 3
+        max_steps=2,
+        number_processes=1,
+        display_progress=False,
+    )
+    assert len(rows) == 3
+    model = BoroughModel(policing="no_police", borough="small", days=1)
+    other = BoroughModel(policing="no_police", borough="small", days=1)
+    assert model.config.seed != other.config.seed  # fresh entropy ...
+    model.run_for(1)
+    assert model.metrics()["seed"] == model.config.seed  # ... recorded in the metrics, so a run can be repeated
+    again = BoroughModel(policing="no_police", borough="small", days=1, rng=model.config.seed)
+    again.run_for(1)
+    assert again.metrics() == model.metrics()
+    assert isinstance(np.int64(model.config.seed).item(), int)
+
+
+def test_keyword_values_of_python_and_numpy_types_are_passed_exactly():
+    import numpy as np
+
+    a = BoroughModel(
+        policing=np.str_("embedded_officer"),
+        borough="small",
+        days=np.int64(4),
+        rng=np.uint32(5),
+        students__labelling_effect=np.float32(0.5),
+    )
+    b = BoroughModel(small_config("embedded_officer", 4, 5, "students.labelling_effect=0.5"))
+    assert a.config == b.config
+    # a list with numpy scalars, a class by its import path
+    from sim.core.agents import Officer
+
+    c = BoroughModel(policing="hackney_pilot", borough="small", days=2, rng=0, agents__officer=Officer)
+    assert c.config.agents.officer == "sim.core.agents.Officer"
+
+
+def test_keyword_errors_name_the_keyword():
+    from sim.core.config import ConfigError
+
+    with pytest.raises(ConfigError, match="students__labelling_effect"):
+        BoroughModel(policing="no_police", borough="small", days=2, students__labelling_effect="a lot")
+    with pytest.raises(ConfigError, match="students__no_such_setting"):
+        BoroughModel(policing="no_police", borough="small", days=2, students__no_such_setting=1)
+    with pytest.raises(TypeError, match="students__labelling_effect"):
+        BoroughModel(policing="no_police", borough="small", days=2, students__labelling_effect=lambda: 1)
+
+
+def test_scenario_specific_parameters_sweep_across_scenarios_with_a_note_where_they_do_not_apply():
+    with pytest.warns(UserWarning, match="points_budget"):
+        rows = mesa.batch_run(
+            BoroughModel,
+            parameters={
+                "policing": ["no_police", "hackney_pilot"],
+                "borough": "small",
+                "days": 2,
+                "scenario__mechanisms__points_budget__budget": [0, 40],
+            },
+            rng=[0],
+            max_steps=2,
+            number_processes=1,
+            display_progress=False,
+        )
+    assert len(rows) == 4
+    model = BoroughModel(
+        policing="no_police", borough="small", days=2, rng=0, scenario__mechanisms__points_budget__budget=40
+    )
+    assert model.notes and "ignored" in model.notes[0]
+    applied = BoroughModel(
+        policing="hackney_pilot", borough="small", days=2, rng=0, scenario__mechanisms__points_budget__budget=40
+    )
+    assert applied.notes == []
+    assert applied.config.scenario.mechanisms["points_budget"]["budget"] == 40
+
+
+def test_mesas_scenario_argument_is_accepted_as_solaraviz_passes_it_on_reset():
+    from mesa.experimental.scenarios import Scenario
+
+    model = BoroughModel(policing="no_police", borough="small", days=2, rng=4, scenario=Scenario())
+    assert model.config.scenario.name == "no_police" and model.config.seed == 4
+    seeded = BoroughModel(policing="no_police", borough="small", days=2, scenario=Scenario(rng=9))
+    assert seeded.config.seed == 9
+    assert BoroughModel(scenario="no_police", borough="small", days=1, rng=0).config.scenario.name == "no_police"

@@ -49,10 +49,15 @@ def to_sim_config(cfg: DictConfig | dict[str, Any]) -> SimConfig:
     return validate_config(cast(dict[str, Any], raw))  # a config's keys are strings
 
 
-def compose_config(overrides: Sequence[str] = ()) -> SimConfig:
-    """Compose ``conf/config.yaml`` with Hydra override strings, outside a Hydra app, and validate it."""
+def compose_raw(overrides: Sequence[str] = ()) -> DictConfig:
+    """Compose ``conf/config.yaml`` with Hydra override strings, outside a Hydra app, without validating it."""
     register_defaults()
     if GlobalHydra.instance().is_initialized():
-        return to_sim_config(compose(config_name="config", overrides=list(overrides)))
+        return compose(config_name="config", overrides=list(overrides))
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return to_sim_config(compose(config_name="config", overrides=list(overrides)))
+        return compose(config_name="config", overrides=list(overrides))
+
+
+def compose_config(overrides: Sequence[str] = ()) -> SimConfig:
+    """Compose ``conf/config.yaml`` with Hydra override strings, outside a Hydra app, and validate it."""
+    return to_sim_config(compose_raw(overrides))

@@ -16,12 +16,14 @@ from __future__ import annotations
 import logging
 import math
 import random
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import mesa
 import numpy as np
 import scipy.sparse
+from mesa.experimental.scenarios import Scenario
 
 from sim.core.agents import (
     AGE_OF_CRIMINAL_RESPONSIBILITY,
@@ -33,10 +35,10 @@ from sim.core.agents import (
     YouthWorker,
 )
 from sim.core.borough import SECONDARY, build_borough
-from sim.core.compose import compose_config
 from sim.core.config import SimConfig
 from sim.core.configure import agent_classes, load_built_in_mechanisms, mechanisms, validate_config
 from sim.core.incidents import SCHOOL_YEAR_DAYS, Incident, IncidentCatalogue, Location
+from sim.core.keywords import compose_keywords
 from sim.core.mechanism import Policing, PreEmption
 from sim.core.metrics import daily_frame, running_reporters, totals, year_metrics, yearly_frame
 from sim.core.outcomes import (
@@ -90,6 +92,9 @@ UNPAIRED = (
 )
 
 
+_MESA_SCENARIO_KEYS = {"rng", "model", "_scenario_id"}
+
+
 class UnpairedRandom(random.Random):
     """Mesa's ``model.random`` / ``agent.random``, refused: any draw raises with a pointer to the paired draws."""
 
@@ -139,8 +144,13 @@ class BoroughModel(mesa.Model):
         borough: name of a borough config in ``conf/borough/``.
         days: school days to simulate.
         overrides: further Hydra override strings, e.g. ``["students.labelling_effect=0.3"]``.
-        rng: the seed (Mesa's convention); overrides ``seed`` in the config.
-        **settings: further settings as ``section__key=value`` (double underscores for dots).
+        rng: the seed (Mesa's convention); overrides ``seed`` in the config. With keyword parameters, ``None`` (the
+            default) draws fresh entropy, recorded as the run's ``seed``; with a config, ``None`` keeps its seed.
+        scenario: the policing model's name (as ``policing``), or the ``Scenario`` Mesa's SolaraViz passes on
+            Reset (its fields are read as settings; Mesa's own ``Model.scenario`` is not the project's scenario).
+        **settings: further settings as ``section__key=value`` (double underscores for dots), each value any plain
+            Python or numpy value (:mod:`sim.core.keywords`); a mechanism's parameter given to a scenario without
+            that mechanism is ignored, with a warning and a line in :attr:`notes`.
     """
 
     def __init__(
@@ -152,24 +162,37 @@ class BoroughModel(mesa.Model):
         days: int | None = None,
         overrides: Sequence[str] = (),
         rng: Any = None,
+        scenario: Any = None,
         **settings: Any,
     ) -> None:
+        self.notes: list[str] = []  # keyword parameters that did not apply (see sim.core.keywords)
+        if isinstance(scenario, Scenario):  # what Mesa's SolaraViz passes on Reset (Model.scenario is Mesa's)
+            fields = {k: v for k, v in scenario.to_dict().items() if k not in _MESA_SCENARIO_KEYS}
+            if rng is None:
+                rng = scenario.rng
+            settings = {**fields, **settings}
+        elif scenario is not None:  # the Hydra group by its own name: scenario="no_police"
+            if policing is not None and policing != scenario:
+                raise TypeError(f"policing={policing!r} and scenario={scenario!r} disagree; pass one of them")
+            policing = scenario
         if config is None:
-            words = list(overrides)
-            if policing is not None:
-                words.append(f"scenario={policing}")
-            if borough is not None:
-                words.append(f"borough={borough}")
-            if days is not None:
-                words.append(f"days={days}")
-            words += [f"{key.replace('__', '.')}={value}" for key, value in settings.items()]
-            config = compose_config(words)
-        elif policing or borough or days or overrides or settings:
-            raise TypeError("pass either a config or keyword parameters, not both")
-        if not isinstance(config, SimConfig):
-            config = validate_config(dict(config))
-        if rng is not None:
-            config = config.model_copy(update={"seed": _seed_from(rng)})
+            composed = compose_keywords(
+                policing=policing, borough=borough, days=days, overrides=overrides, settings=settings
+            )
+            config, self.notes = composed.config, composed.notes
+            for note in self.notes:
+                warnings.warn(note, stacklevel=2)
+            # Mesa's convention: rng=None means fresh entropy (so batch_run's iterations= gives distinct runs);
+            # the seed drawn is the run's seed, recorded in its metrics ("seed") and config
+            if rng is not None or "seed" not in settings:
+                config = config.model_copy(update={"seed": _seed_from(rng)})
+        else:
+            if policing or borough or days or overrides or settings:
+                raise TypeError("pass either a config or keyword parameters, not both")
+            if not isinstance(config, SimConfig):
+                config = validate_config(dict(config))
+            if rng is not None:
+                config = config.model_copy(update={"seed": _seed_from(rng)})
         super().__init__(rng=config.seed)
         # Mesa's own generators are refused: every draw must be a paired one (self.streams).
         self.random = UnpairedRandom()
