@@ -315,3 +315,40 @@ def test_workers_end_when_the_sweep_is_killed(tmp_path: Path):
             break
         time.sleep(0.1)
     assert not alive(worker), "the worker outlived its sweep"
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.add(int(stat.parent.name))
+    return out
+
+
+def _running(pid: int) -> bool:
+    """Whether a process runs (not gone, not a zombie: ended and not yet reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_worker_that_never_ran_a_job_also_ends_when_the_sweep_is_killed(tmp_path: Path):
+    """Two workers, one job: the idle worker watches its parent from its start (a loky initializer)."""
+    out = tmp_path / "sweep"
+    proc = _slow_sweep(tmp_path, out, "1", pipes=False)
+    _running_pid(out, proc)
+    for _ in range(100):  # both loky workers up (the second is started with the first, and runs no job)
+        workers = _children(proc.pid)
+        if len(workers) >= 3:
+            break
+        time.sleep(0.1)
+    proc.kill()
+    proc.wait()
+    for _ in range(150):
+        if not any(_running(p) for p in workers):
+            break
+        time.sleep(0.1)
+    assert not [p for p in workers if _running(p)], "processes of the killed sweep outlived it"

@@ -121,6 +121,25 @@ def install() -> None:
         return text
 
     process_executor.get_exitcodes_terminated_worker = noting_exitcodes
+    _core.Parallel = _watching_workers(_core.Parallel)
     guarded = guarded_launch(_core.launch)
     guarded._sim_guarded = True
     _core.launch = guarded
+
+
+def _watching_workers(parallel: Any) -> Any:
+    """``joblib.Parallel`` whose loky workers watch their parent from the moment they start (not only once they run
+    a job), so that a worker with no job yet also ends when the sweep is killed (:func:`sweep.watch_parent`).
+
+    The joblib launcher names the backend as a string (``loky``); a backend instance carries the initializer.
+    """
+    from joblib._parallel_backends import LokyBackend  # type: ignore[import-untyped]
+
+    from sim.runner.sweep import watch_parent
+
+    def make(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("backend", "loky") == "loky":
+            kwargs["backend"] = LokyBackend(initializer=watch_parent)
+        return parallel(*args, **kwargs)
+
+    return make
