@@ -330,7 +330,10 @@ class IncidentTypeConfig(Settings):
     @model_validator(mode="after")
     def _wellbeing_not_crime(self) -> IncidentTypeConfig:
         if self.kind == "wellbeing" and (self.recordable or self.cj_appropriate_probability > 0):
-            raise ValueError("a wellbeing incident cannot be recordable or need a criminal-justice response")
+            raise ValueError(
+                "a wellbeing incident cannot be recordable or need a criminal-justice response "
+                "(recordable must be false and cj_appropriate_probability 0)"
+            )
         if self.harms_victim and not (self.serious and self.kind == "offending"):
             raise ValueError("only a serious offending incident can harm a victim (harms_victim needs serious)")
         return self

@@ -128,8 +128,10 @@ def install() -> None:
 
 
 def _watching_workers(parallel: Any) -> Any:
-    """``joblib.Parallel`` whose loky workers watch their parent from the moment they start (not only once they run
-    a job), so that a worker with no job yet also ends when the sweep is killed (:func:`sweep.watch_parent`).
+    """``joblib.Parallel`` whose loky workers watch their parent from the moment they start.
+
+    Not only once they run a job: a worker with no job yet also ends when the sweep is killed
+    (:func:`sweep.watch_parent`).
 
     The joblib launcher names the backend as a string (``loky``); a backend instance carries the initializer.
     """
