@@ -90,7 +90,7 @@ def test_overridden_stop_weights_are_asked_every_day():
     model = BoroughModel(small_config("hackney_pilot", 3, 1, "agents.officer=test_fast_paths.StateDependentOfficer"))
     model.run_for(3)
     officer = model.policing.get("linked_advisors").officers[0]
-    assert not officer.weights_are_fixed
+    assert not officer.rule_is_fixed("stop_weights")
     route = int(np.flatnonzero(model.borough.route_school == officer.schools[0])[0])
     students = model.population.students_on_route(route)
     np.testing.assert_array_equal(officer.weights_for(("route", route), students), model.risk_today[students])

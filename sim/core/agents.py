@@ -316,11 +316,6 @@ class Officer(mesa.Agent):
         pop = self.model.population
         return np.where(pop.over_policed[students], self.model.config.police.over_policed_approach_weight, 1.0)
 
-    @property
-    def weights_are_fixed(self) -> bool:
-        """Whether this officer's ``stop_weights`` is marked :func:`fixed_per_student` (its weights are kept)."""
-        return self.rule_is_fixed("stop_weights")
-
     def rule_is_fixed(self, rule: str) -> bool:
         """Whether this officer's selection rule ``rule`` (a method name) is marked :func:`fixed_per_student`."""
         return getattr(getattr(type(self), rule), "fixed_per_student", False)

@@ -95,6 +95,11 @@ UNPAIRED = (
 _MESA_SCENARIO_KEYS = {"rng", "model", "_scenario_id"}
 
 
+def _year_elapsed(day: int) -> float:
+    """The share of a calendar year since 1 September on a school day (the middle of the day)."""
+    return (day % SCHOOL_YEAR_DAYS + 0.5) / SCHOOL_YEAR_DAYS * SCHOOL_YEAR_SHARE_OF_CALENDAR_YEAR
+
+
 class UnpairedRandom(random.Random):
     """Mesa's ``model.random`` / ``agent.random``, refused: any draw raises with a pointer to the paired draws."""
 
@@ -572,17 +577,13 @@ class BoroughModel(mesa.Model):
         """
         pop = self.population
         year = int(pop.year_group[student]) + (7 if pop.phase[student] == SECONDARY else 0)
-        birthday = self.streams.uniform("birthday", 0, student)
-        t = (day % SCHOOL_YEAR_DAYS + 0.5) / SCHOOL_YEAR_DAYS * SCHOOL_YEAR_SHARE_OF_CALENDAR_YEAR
-        return year + 5 + t - birthday
+        return year + 5 + _year_elapsed(day) - self.streams.uniform("birthday", 0, student)
 
     def ages_on(self, day: int) -> np.ndarray:
         """Every student's age in years on a school day (as :meth:`age_on`, for all students at once)."""
         pop = self.population
         year = pop.year_group + np.where(pop.phase == SECONDARY, 7, 0)
-        birthday = self.streams.uniforms("birthday", 0, np.arange(pop.n))
-        t = (day % SCHOOL_YEAR_DAYS + 0.5) / SCHOOL_YEAR_DAYS * SCHOOL_YEAR_SHARE_OF_CALENDAR_YEAR
-        return year + 5 + t - birthday
+        return year + 5 + _year_elapsed(day) - self.streams.uniforms("birthday", 0, np.arange(pop.n))
 
     def count(self, what: Counted, school: int, over_policed: bool, n: int = 1) -> None:
         """Count ``n`` of a counted outcome today at a school, in the student's group."""

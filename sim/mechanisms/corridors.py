@@ -400,9 +400,10 @@ class SaferCorridors(Mechanism):
         self.patrols_per_day = max(1, round(share * borough.n_routes)) if share > 0 else 0
 
     def _students_on_routes(self) -> None:
-        """What stops need to know of the students on the routes: the mean number of secondary pupils on a route."""
+        """What stops need to know of the students on the routes: secondary pupils, and their mean per route."""
         pop, n_routes = self.model.population, self.model.borough.n_routes
         secondary = np.bincount(pop.route[pop.phase == SECONDARY], minlength=n_routes)
+        self._secondary_pupils = int(secondary.sum())  # changes only where a school year starts
         self._mean_secondary_route = float(secondary[secondary > 0].mean()) if (secondary > 0).any() else 1.0
 
     def start_of_school_year(self, year: int) -> None:
@@ -422,7 +423,7 @@ class SaferCorridors(Mechanism):
         rng = model.streams.generator("corridor_selection", day)
         self.patrolled = self.intelligence.select(self.params.route_selection, self.patrols_per_day, rng, true_rate)
         self.patrol_history.append(self.patrolled)
-        self._secondary_pupil_days += int(np.count_nonzero(model.population.phase == SECONDARY))
+        self._secondary_pupil_days += self._secondary_pupils
         self._stop_and_search(day)
 
     def street_risk_multiplier(self) -> np.ndarray | None:
